@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ffcol",
+    platforms: [.macOS(.v13)],
+    products: [
+        // The reader library a backtest imports: depends on libzstd only.
+        .library(name: "FFCol", targets: ["FFCol"]),
+        // The streaming converter (gzip CSV -> .ffc).
+        .library(name: "FFColConvert", targets: ["FFColConvert"]),
+        .executable(name: "ffcol", targets: ["ffcol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: System libraries (one per C library; shims only where Swift cannot call C directly)
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // MARK: Libraries
+        .target(name: "FFCol", dependencies: ["CZstd"]),
+        .target(name: "FFColConvert", dependencies: ["FFCol", "CZlib", "CZstd"]),
+
+        // MARK: The command-line tool
+        .executableTarget(
+            name: "ffcol",
+            dependencies: [
+                "FFCol", "FFColConvert",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // MARK: Tests
+        .testTarget(name: "FFColTests", dependencies: ["FFCol", "FFColConvert"]),
+        .testTarget(name: "FFColConvertTests", dependencies: ["FFCol", "FFColConvert"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
