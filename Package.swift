@@ -29,18 +29,21 @@ let package = Package(
         // MARK: Libraries
         .target(name: "FFCol", dependencies: ["CZstd"]),
         .target(name: "FFColConvert", dependencies: ["FFCol", "CZlib", "CZstd"]),
+        // S3 access (libcurl + SigV4), catalog and trading calendar.
+        .target(name: "FFColS3", dependencies: ["FFCol", "FFColConvert", "CCurl"]),
 
         // MARK: The command-line tool
         .executableTarget(
             name: "ffcol",
             dependencies: [
-                "FFCol", "FFColConvert",
+                "FFCol", "FFColConvert", "FFColS3",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // MARK: Tests
         .testTarget(name: "FFColTests", dependencies: ["FFCol", "FFColConvert"]),
         .testTarget(name: "FFColConvertTests", dependencies: ["FFCol", "FFColConvert"]),
+        .testTarget(name: "FFColS3Tests", dependencies: ["FFCol", "FFColConvert", "FFColS3"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,11 @@
+import FFCol
+
+/// A pull source of bytes (a file, stdin, or an HTTP body being received).
+///
+/// Contract: `read(into:)` fills a prefix of `buffer` and returns its length; it returns 0
+/// only at the end of the stream and throws on an error. It is called from one thread at a time.
+public protocol ByteSource: AnyObject {
+    /// A name for messages: a path, `-` for stdin, or an S3 key.
+    var name: String { get }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
