@@ -1,0 +1,106 @@
+// MARK: - One ticker's bars on one date
+
+/// One bar, a small value type (no allocation per row).
+public struct Bar: Sendable, Equatable {
+    public var volume: Double
+    public var open: Double
+    public var close: Double
+    public var high: Double
+    public var low: Double
+    /// Start of the bar, Unix nanoseconds UTC.
+    public var windowStart: Int64
+    public var transactions: Int64
+}
+
+/// One ticker's rows in one file: a view on a decoded chunk (no copy).
+///
+/// Columns are `ArraySlice`s of the chunk's contiguous typed buffers; iterate with
+/// `for bar in bars` (yields `Bar` values) or index the columns directly.
+/// Columns not requested when the chunk was loaded are empty slices.
+public struct Bars: Sequence, Sendable {
+    public let ticker: String
+    public let date: TradingDate
+    public let chunk: DecodedChunk
+    /// Row range within the chunk.
+    public let rows: Range<Int>
+
+    public var count: Int { rows.count }
+
+    @inline(__always) func d(_ c: Column) -> ArraySlice<Double> {
+        guard let a = chunk.doubles(c) else { return [] }
+        return a[rows]
+    }
+    @inline(__always) func i(_ c: Column) -> ArraySlice<Int64> {
+        guard let a = chunk.int64s(c) else { return [] }
+        return a[rows]
+    }
+    public var volume: ArraySlice<Double> { d(.volume) }
+    public var open: ArraySlice<Double> { d(.open) }
+    public var close: ArraySlice<Double> { d(.close) }
+    public var high: ArraySlice<Double> { d(.high) }
+    public var low: ArraySlice<Double> { d(.low) }
+    public var windowStart: ArraySlice<Int64> { i(.windowStart) }
+    public var transactions: ArraySlice<Int64> { i(.transactions) }
+
+    /// Bar `k` (0-based within this ticker). All seven columns must be loaded.
+    public subscript(k: Int) -> Bar {
+        precondition(k >= 0 && k < rows.count, "bar index out of range")
+        let j = rows.lowerBound + k
+        let f = chunk.floats, n = chunk.ints
+        return Bar(volume: f[0]![j], open: f[1]![j], close: f[2]![j], high: f[3]![j], low: f[4]![j],
+                   windowStart: n[0]![j], transactions: n[1]![j])
+    }
+
+    public struct Iterator: IteratorProtocol {
+        let bars: Bars
+        var k = 0
+        public mutating func next() -> Bar? {
+            guard k < bars.count else { return nil }
+            defer { k += 1 }
+            return bars[k]
+        }
+    }
+    public func makeIterator() -> Iterator {
+        precondition(chunk.floats.allSatisfy { $0 != nil } && chunk.ints.allSatisfy { $0 != nil },
+                     "iterating Bars needs all columns loaded")
+        return Iterator(bars: self)
+    }
+}
+
+// MARK: - OCC option symbols
+
+/// An OCC option symbol: `O:` + root (1-6 chars) + YYMMDD + C/P + strike x 1000 (8 digits).
+public struct OCCSymbol: Sendable, Equatable {
+    public let root: ArraySlice<UInt8>
+    public let expiry: TradingDate
+    public let isCall: Bool
+    /// Strike in thousandths of a dollar (exact).
+    public let strikeThousandths: Int64
+
+    public var rootString: String { String(decoding: root, as: UTF8.self) }
+    public var strike: Double { Double(strikeThousandths) / 1000 }
+
+    public init?<C: Collection>(_ ticker: C) where C.Element == UInt8 {
+        let t = Array(ticker)
+        let n = t.count
+        guard n >= 2 + 1 + 15, n <= 2 + 6 + 15, t[0] == UInt8(ascii: "O"), t[1] == UInt8(ascii: ":") else { return nil }
+        let tail = n - 15
+        func digits(_ r: Range<Int>) -> Int64? {
+            var v: Int64 = 0
+            for i in r {
+                let d = Int64(t[i]) - 48
+                guard d >= 0, d <= 9 else { return nil }
+                v = v * 10 + d
+            }
+            return v
+        }
+        guard let yy = digits(tail..<tail + 2), let mm = digits(tail + 2..<tail + 4), let dd = digits(tail + 4..<tail + 6),
+              let date = TradingDate(year: 2000 + Int(yy), month: Int(mm), day: Int(dd)),
+              t[tail + 6] == UInt8(ascii: "C") || t[tail + 6] == UInt8(ascii: "P"),
+              let k = digits(tail + 7..<n) else { return nil }
+        root = t[2..<tail]
+        expiry = date
+        isCall = t[tail + 6] == UInt8(ascii: "C")
+        strikeThousandths = k
+    }
+}

@@ -1,0 +1,281 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// MARK: - A memory-mapped .ffc file
+
+/// Decoded columns of one chunk. Columns are decoded on first use and kept.
+public final class DecodedChunk: @unchecked Sendable {
+    public let index: Int
+    public let rowCount: Int
+    public let tickers: TickerDirectory
+    var floats: [[Double]?] = Array(repeating: nil, count: 5)
+    var ints: [[Int64]?] = Array(repeating: nil, count: 2)
+
+    init(index: Int, rowCount: Int, tickers: TickerDirectory) {
+        self.index = index; self.rowCount = rowCount; self.tickers = tickers
+    }
+
+    /// The decoded values of a float column (volume, open, close, high, low), if loaded.
+    public func doubles(_ c: Column) -> [Double]? { c.isFloat ? floats[c.rawValue] : nil }
+    /// The decoded values of an integer column (window_start, transactions), if loaded.
+    public func int64s(_ c: Column) -> [Int64]? { c.isFloat ? nil : ints[c.rawValue - 5] }
+}
+
+/// An open `.ffc` file, memory-mapped. The footer is validated on open (bounds of every
+/// block, counts, ordering, footer checksum); each block's checksum is checked when it is read.
+/// Thread-safe: decoded chunks are cached under a lock.
+public final class FFCFile: @unchecked Sendable {
+    public let path: String
+    public let footer: Footer
+    public let date: TradingDate
+    public let dataset: String
+    private let base: UnsafeRawPointer
+    private let size: Int
+    private let lock = Lock()
+    private let dctx = ZstdDecompressor()
+    private var cache: [Int: DecodedChunk] = [:]
+    private var cacheOrder: [Int] = []
+    /// How many decoded chunks to keep (least recently decoded are dropped first).
+    public var cacheLimit = 8
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FFCError.io(path: path, message: "cannot open: \(errnoText())") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FFCError.io(path: path, message: "cannot stat: \(errnoText())") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FFCError.io(path: path, message: "not a regular file") }
+        let size = Int(st.st_size)
+        guard size >= FFCFormat.headerSize + FFCFormat.trailerSize else {
+            throw FFCError.corrupt(path, "file is \(size) bytes, shorter than a header and trailer (truncated?)")
+        }
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw FFCError.io(path: path, message: "cannot mmap: \(errnoText())")
+        }
+        self.base = UnsafeRawPointer(p)
+        self.size = size
+        do {
+            let all = UnsafeRawBufferPointer(start: base, count: size)
+            guard all.prefix(8).elementsEqual(FFCFormat.magic) else { throw FFCError.notFFC(path: path) }
+            let major = UInt16(littleEndian: all.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+            let minor = UInt16(littleEndian: all.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
+            guard major == FFCFormat.versionMajor else {
+                throw FFCError.unsupportedVersion(path: path, major: Int(major), minor: Int(minor))
+            }
+            let flags = UInt32(littleEndian: all.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+            guard flags == 0 else { throw FFCError.corrupt(path, "header flags are \(flags), must be 0") }
+            guard all.suffix(8).elementsEqual(FFCFormat.endMagic) else {
+                throw FFCError.corrupt(path, "no end marker: the file is truncated or was not completely written")
+            }
+            let t = size - FFCFormat.trailerSize
+            let flen = UInt64(littleEndian: all.loadUnaligned(fromByteOffset: t, as: UInt64.self))
+            let fsum = UInt64(littleEndian: all.loadUnaligned(fromByteOffset: t + 8, as: UInt64.self))
+            guard flen <= UInt64(t - FFCFormat.headerSize) else {
+                throw FFCError.corrupt(path, "footer length \(flen) exceeds the file")
+            }
+            let fstart = t - Int(flen)
+            // Safe: fstart >= headerSize and fstart + flen == t <= size, checked above.
+            let fbuf = UnsafeRawBufferPointer(rebasing: all[fstart..<t])
+            guard XXH64.hash(fbuf) == fsum else {
+                throw FFCError.corrupt(path, "footer checksum mismatch (the footer is damaged)")
+            }
+            footer = try Footer.decode(fbuf, path: path, fileDataEnd: UInt64(fstart))
+            guard let d = Optional(TradingDate(daysSinceEpoch: Int(footer.dateDays))),
+                  (1970...2200).contains(d.year) else {
+                throw FFCError.corrupt(path, "date out of range")
+            }
+            date = d
+            dataset = footer.dataset
+        } catch {
+            munmap(UnsafeMutableRawPointer(mutating: base), size)
+            throw error
+        }
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+
+    // MARK: Metadata
+
+    public var rowCount: Int { Int(footer.rowCount) }
+    public var tickerCount: Int { Int(footer.tickerCount) }
+    public var chunkCount: Int { footer.chunks.count }
+    public var fileSize: Int { size }
+    public func provenance(_ key: String) -> String? { footer.provenance.first { $0.0 == key }?.1 }
+
+    // MARK: Blocks
+
+    /// The stored bytes of a block. Bounds were validated when the footer was decoded.
+    func stored(_ b: BlockRef) -> UnsafeRawBufferPointer {
+        // Safe: Footer.decode checked offset + storedSize <= start of footer < size.
+        UnsafeRawBufferPointer(start: base + Int(b.offset), count: Int(b.storedSize))
+    }
+
+    /// Checks a block's checksum and hands its decoded bytes to `body`.
+    func withBlock<T>(_ b: BlockRef, chunk: Int, what: String, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+        let s = stored(b)
+        guard XXH64.hash(s) == b.checksum else { throw FFCError.checksum(path: path, chunk: chunk, column: what) }
+        if b.compression == 0 { return try body(s) }
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(b.rawSize), alignment: 8)
+        defer { raw.deallocate() }
+        guard dctx.decompress(s, into: raw) else {
+            throw FFCError.corrupt(path, "chunk \(chunk), \(what): zstd frame does not decode to \(b.rawSize) bytes")
+        }
+        return try body(UnsafeRawBufferPointer(raw))
+    }
+
+    private func fail(_ chunk: Int, _ what: String) -> (String) -> Error {
+        let p = path
+        return { FFCError.corrupt(p, "chunk \(chunk), \(what): \($0)") }
+    }
+
+    // MARK: Chunks
+
+    /// The decoded chunk `i` with at least `columns` loaded.
+    public func chunk(_ i: Int, columns: [Column] = Column.allCases) throws -> DecodedChunk {
+        precondition(i >= 0 && i < chunkCount, "chunk index \(i) out of range 0..<\(chunkCount)")
+        return try lock.withLock {
+            let meta = footer.chunks[i]
+            let dc: DecodedChunk
+            if let c = cache[i] {
+                dc = c
+            } else {
+                let dir = try withBlock(meta.tickers, chunk: i, what: "tickers") {
+                    try TickerDirectory(decoding: $0, rowCount: Int(meta.rowCount), tickerCount: Int(meta.tickerCount),
+                                        fail: fail(i, "tickers"))
+                }
+                dc = DecodedChunk(index: i, rowCount: Int(meta.rowCount), tickers: dir)
+                cache[i] = dc
+                cacheOrder.append(i)
+                if cacheOrder.count > cacheLimit { cache[cacheOrder.removeFirst()] = nil }
+            }
+            var scratch: [Int64] = []
+            for c in columns {
+                let m = meta.columns[c.rawValue]
+                let n = Int(meta.rowCount)
+                if c.isFloat {
+                    if dc.floats[c.rawValue] != nil { continue }
+                    guard let enc = BlockEncoding(rawValue: m.block.encoding), enc == .decimal || enc == .rawFloat else {
+                        throw FFCError.corrupt(path, "chunk \(i), \(c.name): not a float encoding")
+                    }
+                    var out = [Double](repeating: 0, count: n)
+                    try withBlock(m.block, chunk: i, what: c.name) { src in
+                        try out.withUnsafeMutableBufferPointer {
+                            try FloatCodec.decode(src, encoding: enc, into: $0, scratch: &scratch, fail: fail(i, c.name))
+                        }
+                    }
+                    dc.floats[c.rawValue] = out
+                } else {
+                    if dc.ints[c.rawValue - 5] != nil { continue }
+                    guard m.block.encoding == BlockEncoding.integer.rawValue else {
+                        throw FFCError.corrupt(path, "chunk \(i), \(c.name): not an integer encoding")
+                    }
+                    var out = [Int64](repeating: 0, count: n)
+                    try withBlock(m.block, chunk: i, what: c.name) { src in
+                        try out.withUnsafeMutableBufferPointer { try IntCodec.decode(src, into: $0, fail: fail(i, c.name)) }
+                    }
+                    dc.ints[c.rawValue - 5] = out
+                }
+            }
+            return dc
+        }
+    }
+
+    /// Drops all decoded chunks.
+    public func dropCache() { lock.withLock { cache.removeAll(); cacheOrder.removeAll() } }
+
+    // MARK: Lookup
+
+    /// The chunk whose ticker range contains `key`, by binary search of the chunk table.
+    public func chunkIndex<C: Collection>(containing key: C) -> Int? where C.Element == UInt8 {
+        let chunks = footer.chunks
+        var lo = 0, hi = chunks.count
+        // First chunk whose lastTicker >= key.
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if chunks[mid].lastTicker.lexicographicallyPrecedes(key) { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo < chunks.count, !key.lexicographicallyPrecedes(chunks[lo].firstTicker) else { return nil }
+        return lo
+    }
+
+    /// One ticker's rows on this file's date, or nil if the ticker has none.
+    public func bars(ticker: String, columns: [Column] = Column.allCases) throws -> Bars? {
+        let key = Array(ticker.utf8)
+        guard let ci = chunkIndex(containing: key) else { return nil }
+        let dc = try chunk(ci, columns: columns)
+        guard let t = dc.tickers.find(key) else { return nil }
+        return Bars(ticker: ticker, date: date, chunk: dc, rows: dc.tickers.rows(t))
+    }
+
+    /// Every ticker starting with `prefix`, in ascending order, as (chunk, ticker index) pairs.
+    public func tickers(withPrefix prefix: String, columns: [Column] = Column.allCases,
+                        where filter: ((ArraySlice<UInt8>) -> Bool)? = nil) throws -> [Bars] {
+        let key = Array(prefix.utf8)
+        var out: [Bars] = []
+        let chunks = footer.chunks
+        var lo = 0, hi = chunks.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if chunks[mid].lastTicker.lexicographicallyPrecedes(key) { lo = mid + 1 } else { hi = mid }
+        }
+        var ci = lo
+        while ci < chunks.count, chunks[ci].firstTicker.starts(with: key) || (ci == lo) {
+            let dc = try chunk(ci, columns: columns)
+            var t = dc.tickers.lowerBound(key)
+            while t < dc.tickers.count, dc.tickers.name(t).starts(with: key) {
+                let name = dc.tickers.name(t)
+                if filter?(name) ?? true {
+                    out.append(Bars(ticker: String(decoding: name, as: UTF8.self), date: date, chunk: dc, rows: dc.tickers.rows(t)))
+                }
+                t += 1
+            }
+            if t < dc.tickers.count { break }  // the prefix range ended inside this chunk
+            ci += 1
+        }
+        return out
+    }
+
+    /// All contracts of an options underlying root (`AAPL` gives `O:AAPL...` but not `O:AAPL1...`).
+    public func contracts(underlying root: String, columns: [Column] = Column.allCases) throws -> [Bars] {
+        let rootBytes = Array(root.utf8)
+        return try tickers(withPrefix: "O:" + root, columns: columns) { name in
+            guard let occ = OCCSymbol(name) else { return false }
+            return occ.root.elementsEqual(rootBytes)
+        }
+    }
+
+    /// Every ticker of the file, chunk by chunk (each chunk decoded once).
+    public func forEachTicker(columns: [Column] = Column.allCases, _ body: (Bars) throws -> Bool) throws {
+        for ci in 0..<chunkCount {
+            let dc = try chunk(ci, columns: columns)
+            for t in 0..<dc.tickers.count {
+                if try !body(Bars(ticker: dc.tickers.nameString(t), date: date, chunk: dc, rows: dc.tickers.rows(t))) { return }
+            }
+        }
+    }
+
+    // MARK: Verification
+
+    /// Checks every block checksum, decodes every block and checks row order. Throws the first problem.
+    public func verify() throws {
+        for i in 0..<chunkCount {
+            let dc = try chunk(i)
+            guard let ts = dc.int64s(.windowStart) else { continue }
+            for t in 0..<dc.tickers.count {
+                let r = dc.tickers.rows(t)
+                var prev = Int64.min
+                for j in r {
+                    guard ts[j] >= prev else {
+                        throw FFCError.corrupt(path, "chunk \(i): rows of \(dc.tickers.nameString(t)) are not in window_start order")
+                    }
+                    prev = ts[j]
+                }
+            }
+            lock.withLock { cache[i] = nil; cacheOrder.removeAll { $0 == i } }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+// MARK: - The .ffc file format, version 1 (see docs/FORMAT.md)
+
+/// Constants and structures of the `.ffc` format. All integers are little-endian.
+public enum FFCFormat {
+    /// `FFCOL\0\r\n`: readable, cannot be a CSV or gzip start, and CRLF translation damages it.
+    public static let magic: [UInt8] = [0x46, 0x46, 0x43, 0x4F, 0x4C, 0x00, 0x0D, 0x0A]
+    /// `FFCOLEND`, the last 8 bytes of every complete file.
+    public static let endMagic: [UInt8] = Array("FFCOLEND".utf8)
+    public static let versionMajor: UInt16 = 1
+    public static let versionMinor: UInt16 = 0
+    /// Header: magic(8) | u16 major | u16 minor | u32 flags (reserved, 0).
+    public static let headerSize = 16
+    /// Trailer: u64 footer length | u64 XXH64 of the footer | end magic(8).
+    public static let trailerSize = 24
+}
+
+/// The columns of every aggregate flat file, after `ticker`, in source order.
+public enum Column: Int, CaseIterable, Sendable {
+    case volume = 0, open, close, high, low, windowStart, transactions
+
+    public var name: String {
+        switch self {
+        case .volume: return "volume"
+        case .open: return "open"
+        case .close: return "close"
+        case .high: return "high"
+        case .low: return "low"
+        case .windowStart: return "window_start"
+        case .transactions: return "transactions"
+        }
+    }
+    /// Storage type: 1 = Float64, 2 = Int64.
+    public var isFloat: Bool { rawValue <= Column.low.rawValue }
+
+    public init?(name: String) {
+        guard let c = Column.allCases.first(where: { $0.name == name }) else { return nil }
+        self = c
+    }
+    public static let count = 7
+}
+
+/// Encodings of a block's bytes before compression.
+public enum BlockEncoding: UInt8, Sendable {
+    /// Int64 values: frame-of-reference or delta, divided by a common divisor, fixed byte width.
+    case integer = 1
+    /// Float64 values stored as integer mantissas at one decimal scale: value = Double(m) / 10^scale.
+    case decimal = 2
+    /// Float64 values as raw little-endian IEEE-754 bits.
+    case rawFloat = 3
+    /// The chunk's ticker directory: names and row ends.
+    case tickers = 4
+
+    public var name: String {
+        switch self {
+        case .integer: return "int"
+        case .decimal: return "decimal"
+        case .rawFloat: return "float64"
+        case .tickers: return "tickers"
+        }
+    }
+}
+
+/// Where a stored block lives and how to decode it.
+public struct BlockRef: Sendable, Equatable {
+    public var offset: UInt64
+    public var storedSize: UInt32
+    public var rawSize: UInt32
+    /// 0 = stored as is, 1 = zstd frame.
+    public var compression: UInt8
+    public var encoding: UInt8
+    public var checksum: UInt64
+
+    public init(offset: UInt64, storedSize: UInt32, rawSize: UInt32, compression: UInt8, encoding: UInt8, checksum: UInt64) {
+        self.offset = offset; self.storedSize = storedSize; self.rawSize = rawSize
+        self.compression = compression; self.encoding = encoding; self.checksum = checksum
+    }
+
+    static let size = 8 + 4 + 4 + 1 + 1 + 2 + 8
+
+    func write(_ w: inout ByteWriter) {
+        w.u64(offset); w.u32(storedSize); w.u32(rawSize); w.u8(compression); w.u8(encoding); w.u16(0); w.u64(checksum)
+    }
+    static func read(_ r: inout ByteReader, _ what: String) throws -> BlockRef {
+        let off = try r.u64(what), ss = try r.u32(what), rs = try r.u32(what)
+        let comp = try r.u8(what), enc = try r.u8(what)
+        let reserved = try r.u16(what)
+        guard reserved == 0 else { throw FFCError.corrupt(r.context, "\(what): reserved field is \(reserved), must be 0") }
+        return BlockRef(offset: off, storedSize: ss, rawSize: rs, compression: comp, encoding: enc, checksum: try r.u64(what))
+    }
+}
+
+/// One column of one chunk: its block and min/max statistics (Int64 values or Float64 bits).
+public struct ColumnChunkMeta: Sendable, Equatable {
+    public var block: BlockRef
+    public var minBits: UInt64
+    public var maxBits: UInt64
+    public init(block: BlockRef, minBits: UInt64, maxBits: UInt64) {
+        self.block = block; self.minBits = minBits; self.maxBits = maxBits
+    }
+}
+
+/// One chunk: a run of rows holding whole tickers.
+public struct ChunkMeta: Sendable, Equatable {
+    /// Index of the chunk's first row in the file.
+    public var firstRow: UInt64
+    public var rowCount: UInt32
+    public var tickerCount: UInt32
+    /// Ordinal of the chunk's first ticker among all tickers of the file.
+    public var firstTickerOrdinal: UInt64
+    public var firstTicker: [UInt8]
+    public var lastTicker: [UInt8]
+    public var tickers: BlockRef
+    public var columns: [ColumnChunkMeta]
+
+    public init(firstRow: UInt64, rowCount: UInt32, tickerCount: UInt32, firstTickerOrdinal: UInt64,
+                firstTicker: [UInt8], lastTicker: [UInt8], tickers: BlockRef, columns: [ColumnChunkMeta]) {
+        self.firstRow = firstRow; self.rowCount = rowCount; self.tickerCount = tickerCount
+        self.firstTickerOrdinal = firstTickerOrdinal; self.firstTicker = firstTicker; self.lastTicker = lastTicker
+        self.tickers = tickers; self.columns = columns
+    }
+}
+
+/// The footer: schema, provenance and the chunk table.
+public struct Footer: Sendable, Equatable {
+    public var dataset: String
+    /// Days since 1970-01-01 of the file's trading date.
+    public var dateDays: Int32
+    public var rowCount: UInt64
+    public var tickerCount: UInt64
+    /// Key/value pairs: source name, size, ETag, ffcol version, counts of warnings, ...
+    public var provenance: [(String, String)]
+    public var chunks: [ChunkMeta]
+
+    public init(dataset: String, dateDays: Int32, rowCount: UInt64, tickerCount: UInt64,
+                provenance: [(String, String)], chunks: [ChunkMeta]) {
+        self.dataset = dataset; self.dateDays = dateDays; self.rowCount = rowCount
+        self.tickerCount = tickerCount; self.provenance = provenance; self.chunks = chunks
+    }
+
+    public static func == (a: Footer, b: Footer) -> Bool {
+        a.dataset == b.dataset && a.dateDays == b.dateDays && a.rowCount == b.rowCount
+            && a.tickerCount == b.tickerCount && a.chunks == b.chunks
+            && a.provenance.map { $0.0 } == b.provenance.map { $0.0 }
+            && a.provenance.map { $0.1 } == b.provenance.map { $0.1 }
+    }
+
+    public func encode() -> [UInt8] {
+        var w = ByteWriter(capacity: 256 + chunks.count * 320)
+        // Schema
+        w.u16(UInt16(Column.count))
+        for c in Column.allCases {
+            w.u8(c.isFloat ? 1 : 2)
+            w.str16(Array(c.name.utf8))
+        }
+        w.str16(Array(dataset.utf8))
+        w.u32(UInt32(bitPattern: dateDays))
+        w.u64(rowCount)
+        w.u64(tickerCount)
+        w.u32(UInt32(provenance.count))
+        for (k, v) in provenance { w.str16(Array(k.utf8)); w.str32(Array(v.utf8)) }
+        w.u32(UInt32(chunks.count))
+        for c in chunks {
+            w.u64(c.firstRow); w.u32(c.rowCount); w.u32(c.tickerCount); w.u64(c.firstTickerOrdinal)
+            w.str16(c.firstTicker); w.str16(c.lastTicker)
+            c.tickers.write(&w)
+            for m in c.columns { m.block.write(&w); w.u64(m.minBits); w.u64(m.maxBits) }
+        }
+        return w.bytes
+    }
+
+    /// Decodes and validates a footer. `fileDataEnd` is where the footer starts: every block
+    /// must lie inside `[headerSize, fileDataEnd)`.
+    public static func decode(_ buf: UnsafeRawBufferPointer, path: String, fileDataEnd: UInt64) throws -> Footer {
+        var r = ByteReader(buf, context: "\(path) (footer)")
+        let ncols = try r.u16("schema column count")
+        guard ncols == Column.count else {
+            throw FFCError.corrupt(r.context, "schema has \(ncols) columns, expected \(Column.count)")
+        }
+        for c in Column.allCases {
+            let t = try r.u8("schema type")
+            let name = String(decoding: try r.str16("schema name"), as: UTF8.self)
+            guard t == (c.isFloat ? 1 : 2), name == c.name else {
+                throw FFCError.corrupt(r.context, "schema column \(c.rawValue) is '\(name)' of type \(t), expected '\(c.name)'")
+            }
+        }
+        let dataset = String(decoding: try r.str16("dataset"), as: UTF8.self)
+        let dateDays = Int32(bitPattern: try r.u32("date"))
+        let rowCount = try r.u64("row count")
+        let tickerCount = try r.u64("ticker count")
+        let np = try r.u32("provenance count")
+        guard Int(np) <= r.remaining / 6 else { throw FFCError.corrupt(r.context, "provenance count \(np) too large") }
+        var prov: [(String, String)] = []
+        for _ in 0..<np {
+            let k = String(decoding: try r.str16("provenance key"), as: UTF8.self)
+            let v = String(decoding: try r.str32("provenance value"), as: UTF8.self)
+            prov.append((k, v))
+        }
+        let nchunks = try r.u32("chunk count")
+        let minChunkSize = 8 + 4 + 4 + 8 + 2 + 2 + BlockRef.size + Column.count * (BlockRef.size + 16)
+        guard Int(nchunks) <= r.remaining / minChunkSize else {
+            throw FFCError.corrupt(r.context, "chunk count \(nchunks) does not fit in the footer")
+        }
+        var chunks: [ChunkMeta] = []
+        chunks.reserveCapacity(Int(nchunks))
+        var expectRow: UInt64 = 0, expectTicker: UInt64 = 0
+        func check(_ b: BlockRef, _ what: String) throws {
+            guard b.offset >= UInt64(FFCFormat.headerSize), b.offset <= fileDataEnd,
+                  UInt64(b.storedSize) <= fileDataEnd - b.offset else {
+                throw FFCError.corrupt(r.context, "\(what): block [\(b.offset), +\(b.storedSize)) lies outside the data section")
+            }
+            guard b.compression <= 1, BlockEncoding(rawValue: b.encoding) != nil else {
+                throw FFCError.corrupt(r.context, "\(what): unknown compression \(b.compression) or encoding \(b.encoding)")
+            }
+            guard b.compression == 1 || b.storedSize == b.rawSize else {
+                throw FFCError.corrupt(r.context, "\(what): uncompressed block with stored size != raw size")
+            }
+        }
+        for i in 0..<Int(nchunks) {
+            let what = "chunk \(i)"
+            let firstRow = try r.u64(what), rows = try r.u32(what), nt = try r.u32(what), ft = try r.u64(what)
+            let first = try r.str16(what), last = try r.str16(what)
+            let tick = try BlockRef.read(&r, what)
+            try check(tick, "\(what) tickers")
+            guard tick.encoding == BlockEncoding.tickers.rawValue else {
+                throw FFCError.corrupt(r.context, "\(what): ticker block has encoding \(tick.encoding)")
+            }
+            var cols: [ColumnChunkMeta] = []
+            for c in Column.allCases {
+                let b = try BlockRef.read(&r, "\(what) \(c.name)")
+                try check(b, "\(what) \(c.name)")
+                cols.append(ColumnChunkMeta(block: b, minBits: try r.u64(what), maxBits: try r.u64(what)))
+            }
+            guard firstRow == expectRow, ft == expectTicker, rows > 0, nt > 0, nt <= rows else {
+                throw FFCError.corrupt(r.context, "\(what): rows/tickers do not follow the previous chunk (first row \(firstRow), expected \(expectRow))")
+            }
+            if let prev = chunks.last, !(prev.lastTicker.lexicographicallyPrecedes(first)) {
+                throw FFCError.corrupt(r.context, "\(what): tickers are not in ascending order across chunks")
+            }
+            expectRow += UInt64(rows); expectTicker += UInt64(nt)
+            chunks.append(ChunkMeta(firstRow: firstRow, rowCount: rows, tickerCount: nt, firstTickerOrdinal: ft,
+                                    firstTicker: first, lastTicker: last, tickers: tick, columns: cols))
+        }
+        guard expectRow == rowCount, expectTicker == tickerCount else {
+            throw FFCError.corrupt(r.context, "chunk rows (\(expectRow)) or tickers (\(expectTicker)) do not add up to the file's \(rowCount) rows, \(tickerCount) tickers")
+        }
+        guard r.remaining == 0 else { throw FFCError.corrupt(r.context, "\(r.remaining) unexpected bytes at the end of the footer") }
+        return Footer(dataset: dataset, dateDays: dateDays, rowCount: rowCount, tickerCount: tickerCount,
+                      provenance: prov, chunks: chunks)
+    }
+}

@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// MARK: - A root of converted files
+
+/// A directory of converted files: `ROOT/<dataset>/YYYY/MM/YYYY-MM-DD.ffc`.
+public struct Store: Sendable {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    /// The path of the file for a dataset and date (whether or not it exists).
+    public func path(dataset: Dataset, date: TradingDate) -> String {
+        let m = date.month < 10 ? "0\(date.month)" : "\(date.month)"
+        return "\(root)/\(dataset.rawValue)/\(date.year)/\(m)/\(date).ffc"
+    }
+
+    /// Datasets that have at least one converted file under the root.
+    public func datasets() -> [Dataset] {
+        Dataset.allCases.filter { !dates(dataset: $0).isEmpty }
+    }
+
+    /// Dates with a converted file, ascending, optionally within `from...to`.
+    public func dates(dataset: Dataset, from: TradingDate? = nil, to: TradingDate? = nil) -> [TradingDate] {
+        var out: [TradingDate] = []
+        let dsDir = "\(root)/\(dataset.rawValue)"
+        for y in Store.list(dsDir) {
+            guard y.utf8.count == 4, let yi = Int(y) else { continue }
+            if let f = from, yi < f.year { continue }
+            if let t = to, yi > t.year { continue }
+            for m in Store.list("\(dsDir)/\(y)") {
+                guard m.utf8.count == 2, Int(m) != nil else { continue }
+                for f in Store.list("\(dsDir)/\(y)/\(m)") where f.hasSuffix(".ffc") && f.utf8.count == 14 {
+                    guard let d = TradingDate(f.prefix(10)) else { continue }
+                    if let a = from, d < a { continue }
+                    if let b = to, b < d { continue }
+                    out.append(d)
+                }
+            }
+        }
+        return out.sorted()
+    }
+
+    /// Opens the file of one dataset and date (nil if there is none).
+    public func open(dataset: Dataset, date: TradingDate) throws -> FFCFile? {
+        let p = path(dataset: dataset, date: date)
+        guard access(p, F_OK) == 0 else { return nil }
+        return try FFCFile(path: p)
+    }
+
+    /// One ticker's bars across a date range, one entry per date that has rows (missing
+    /// dates are simply absent). Files are opened and decoded one at a time, lazily, as the
+    /// sequence is iterated.
+    public func bars(ticker: String, dataset: Dataset, from: TradingDate? = nil, to: TradingDate? = nil,
+                     columns: [Column] = Column.allCases) -> TickerSeries {
+        TickerSeries(store: self, ticker: ticker, dataset: dataset, dates: dates(dataset: dataset, from: from, to: to),
+                     columns: columns)
+    }
+
+    /// Names in a directory, excluding `.` and `..` and hidden entries; empty if unreadable.
+    static func list(_ dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name.hasPrefix(".") { continue }
+            out.append(name)
+        }
+        return out.sorted()
+    }
+}
+
+/// A ticker's bars over several dates, loaded one date at a time as it is iterated.
+public struct TickerSeries: Sequence {
+    public let store: Store
+    public let ticker: String
+    public let dataset: Dataset
+    /// The dates that have a file (not all of them need hold the ticker).
+    public let dates: [TradingDate]
+    public let columns: [Column]
+
+    public struct Iterator: IteratorProtocol {
+        let s: TickerSeries
+        var i = 0
+        /// The first error met while opening or decoding a file; iteration stops there.
+        public private(set) var error: Error?
+        public mutating func next() -> Bars? {
+            while i < s.dates.count, error == nil {
+                let d = s.dates[i]
+                i += 1
+                do {
+                    if let f = try s.store.open(dataset: s.dataset, date: d),
+                       let b = try f.bars(ticker: s.ticker, columns: s.columns) { return b }
+                } catch { self.error = error }
+            }
+            return nil
+        }
+    }
+    public func makeIterator() -> Iterator { Iterator(s: self) }
+
+    /// All dates' bars, throwing the first error.
+    public func load() throws -> [Bars] {
+        var out: [Bars] = []
+        for d in dates {
+            if let f = try store.open(dataset: dataset, date: d), let b = try f.bars(ticker: ticker, columns: columns) {
+                out.append(b)
+            }
+        }
+        return out
+    }
+}

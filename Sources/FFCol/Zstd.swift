@@ -1,0 +1,46 @@
+import CZstd
+
+// MARK: - zstd one-shot compression with reusable contexts
+
+/// A reusable zstd compression context (not thread-safe: one per thread).
+public final class ZstdCompressor {
+    private let cctx: OpaquePointer
+    public let level: Int32
+
+    public init(level: Int32 = 3) {
+        guard let c = ZSTD_createCCtx() else { fatalError("ZSTD_createCCtx: out of memory") }
+        cctx = c
+        self.level = level
+    }
+    deinit { ZSTD_freeCCtx(cctx) }
+
+    /// Compresses `src` into `dst` (replacing its contents) as one zstd frame.
+    public func compress(_ src: UnsafeRawBufferPointer, into dst: inout [UInt8]) {
+        let bound = ZSTD_compressBound(src.count)
+        if dst.count < bound { dst = [UInt8](repeating: 0, count: bound) }
+        let n = dst.withUnsafeMutableBytes { d in
+            ZSTD_compressCCtx(cctx, d.baseAddress, d.count, src.baseAddress, src.count, level)
+        }
+        // Misuse only: the destination is at least ZSTD_compressBound bytes.
+        precondition(ZSTD_isError(n) == 0, "zstd compress failed: \(String(cString: ZSTD_getErrorName(n)))")
+        dst.removeSubrange(n...)
+    }
+}
+
+/// A reusable zstd decompression context (not thread-safe: one per thread).
+public final class ZstdDecompressor {
+    private let dctx: OpaquePointer
+
+    public init() {
+        guard let d = ZSTD_createDCtx() else { fatalError("ZSTD_createDCtx: out of memory") }
+        dctx = d
+    }
+    deinit { ZSTD_freeDCtx(dctx) }
+
+    /// Decompresses one frame of exactly `expected` bytes into `dst`. Returns false when the
+    /// frame is corrupt or its size differs (the caller turns that into an error with a location).
+    public func decompress(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer) -> Bool {
+        let n = ZSTD_decompressDCtx(dctx, dst.baseAddress, dst.count, src.baseAddress, src.count)
+        return ZSTD_isError(n) == 0 && n == dst.count
+    }
+}

@@ -1,0 +1,266 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FFCol
+
+// MARK: - The CSV parser (stage 2: bytes -> typed values)
+
+/// Parses flat-file CSV (`ticker,volume,open,close,high,low,window_start,transactions`)
+/// from complete lines in a byte buffer straight into a `RowSink`.
+///
+/// Contract: `parseLines` is given a region that ends right after a `\n`, or, at the end of
+/// the input, the final line without one. It never reads outside the region. Lines split
+/// across input blocks are joined by `LineAssembler` before they get here.
+///
+/// Numbers: a fast path for plain decimals (<= 19 significant digits and a power-of-ten
+/// exponent within +-22, where one IEEE multiply or divide of exact operands is correctly
+/// rounded); anything else goes through glibc `strtod`, which is correctly rounded. Either
+/// way the Double is bit-identical to Swift's `Double(String)` of the same text.
+public struct CSVParser {
+    public static let header = Array("ticker,volume,open,close,high,low,window_start,transactions".utf8)
+    static let fieldNames = ["ticker", "volume", "open", "close", "high", "low", "window_start", "transactions"]
+
+    public let fileName: String
+    /// Lines seen so far (the header is line 1).
+    public private(set) var line = 0
+    public private(set) var sawHeader = false
+
+    public init(fileName: String) { self.fileName = fileName }
+
+    // MARK: Errors
+
+    func error(_ kind: ConvertError.Kind, field: Int?, _ p: UnsafePointer<UInt8>?, _ e: UnsafePointer<UInt8>?,
+               _ message: String) -> ConvertError {
+        var text: String?
+        if let p = p, let e = e {
+            // Show the field up to its delimiter, at most 60 bytes.
+            var q = p
+            while q < e, q.pointee != UInt8(ascii: ","), q.pointee != 10, q.pointee != 13, q - p < 60 { q += 1 }
+            text = String(decoding: UnsafeBufferPointer(start: p, count: q - p), as: UTF8.self)
+        }
+        return ConvertError(kind, file: fileName, line: line, column: field.map { CSVParser.fieldNames[$0] }, text: text, message)
+    }
+
+    // MARK: Lines
+
+    /// Parses every line in `region`. Returns the number of data rows appended.
+    @discardableResult
+    public mutating func parseLines(_ region: UnsafeRawBufferPointer, into sink: RowSink) throws -> Int {
+        guard let rb = region.baseAddress, region.count > 0 else { return 0 }
+        var p = rb.assumingMemoryBound(to: UInt8.self)
+        let end = p + region.count
+        var rows = 0
+        if !sawHeader {
+            p = try parseHeader(p, end)
+        }
+        // Safe: every read below is guarded by `p < end` (or `q < e`) against the region end.
+        while p < end {
+            line &+= 1
+            p = try parseRow(p, end, sink)
+            rows &+= 1
+        }
+        return rows
+    }
+
+    mutating func parseHeader(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) throws -> UnsafePointer<UInt8> {
+        var p = start
+        line = 1
+        // UTF-8 byte order mark.
+        if end - p >= 3, p[0] == 0xEF, p[1] == 0xBB, p[2] == 0xBF { p += 3 }
+        var e = p
+        while e < end, e.pointee != 10 { e += 1 }
+        let next = e < end ? e + 1 : e
+        if e > p, (e - 1).pointee == 13 { e -= 1 }
+        let got = UnsafeBufferPointer(start: p, count: e - p)
+        guard got.elementsEqual(CSVParser.header) else {
+            var shown = String(decoding: got.prefix(120), as: UTF8.self)
+            if got.count > 120 { shown += "..." }
+            throw ConvertError(.badHeader, file: fileName, line: 1, text: shown,
+                               "expected the header '\(String(decoding: CSVParser.header, as: UTF8.self))'")
+        }
+        sawHeader = true
+        return next
+    }
+
+    @inline(__always)
+    mutating func parseRow(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ sink: RowSink) throws -> UnsafePointer<UInt8> {
+        var p = start
+        // Ticker: up to the first comma.
+        let t0 = p
+        while p < end {
+            let c = p.pointee
+            if c == UInt8(ascii: ",") || c == 10 || c == 13 { break }
+            p += 1
+        }
+        let tlen = p - t0
+        if p == end || p.pointee != UInt8(ascii: ",") {
+            if tlen == 0 { throw error(.fieldCount, field: nil, nil, nil, "empty line; expected 8 fields") }
+            throw error(.fieldCount, field: nil, t0, end, "expected 8 fields, found 1")
+        }
+        if tlen == 0 { throw error(.badValue, field: 0, t0, end, "empty ticker") }
+        if tlen > 255 { throw error(.badValue, field: 0, t0, end, "ticker longer than 255 bytes") }
+        p += 1
+        let vol = try parseDouble(&p, end, field: 1)
+        let o = try parseDouble(&p, end, field: 2)
+        let c = try parseDouble(&p, end, field: 3)
+        let h = try parseDouble(&p, end, field: 4)
+        let l = try parseDouble(&p, end, field: 5)
+        let ts = try parseInt(&p, end, field: 6)
+        let n = try parseInt(&p, end, field: 7)
+        // p is at the line end: \n, \r\n, or the end of the region.
+        if p < end {
+            if p.pointee == 13 {
+                p += 1
+                if p < end, p.pointee != 10 { throw error(.badValue, field: 7, start, end, "carriage return inside a line") }
+            }
+            if p < end { p += 1 }
+        }
+        try sink.append(ticker: UnsafeRawBufferPointer(start: t0, count: tlen), volume: vol, open: o, close: c,
+                        high: h, low: l, windowStart: ts, transactions: n, line: line)
+        return p
+    }
+
+    /// After a field: consume the delimiter expected after `field` (comma, or line end after the last).
+    @inline(__always)
+    func endField(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int, start: UnsafePointer<UInt8>) throws {
+        if field < 7 {
+            guard p < end, p.pointee == UInt8(ascii: ",") else {
+                if p == end || p.pointee == 10 || p.pointee == 13 {
+                    throw error(.fieldCount, field: nil, nil, nil, "expected 8 fields, found \(field + 1)")
+                }
+                throw error(.badValue, field: field, start, end, "expected a number")
+            }
+            p += 1
+        } else {
+            guard p == end || p.pointee == 10 || p.pointee == 13 else {
+                if p.pointee == UInt8(ascii: ",") {
+                    throw error(.fieldCount, field: nil, nil, nil, "expected 8 fields, found more")
+                }
+                throw error(.badValue, field: field, start, end, "expected an integer")
+            }
+        }
+    }
+
+    // MARK: Numbers
+
+    @inline(__always)
+    func parseInt(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Int64 {
+        let start = p
+        var neg = false
+        if p < end, p.pointee == UInt8(ascii: "-") { neg = true; p += 1 }
+        let d0 = p
+        var v: UInt64 = 0
+        while p < end {
+            let d = p.pointee &- 48
+            if d > 9 { break }
+            // Safe: overflow is detected below from the digit count and the final comparison.
+            v = v &* 10 &+ UInt64(d)
+            p += 1
+        }
+        let nd = p - d0
+        guard nd > 0 else {
+            let empty = p == start && (p == end || p.pointee == UInt8(ascii: ",") || p.pointee == 10 || p.pointee == 13)
+            throw error(.badValue, field: field, start, end, empty ? "empty value; expected an integer" : "expected an integer")
+        }
+        if nd > 18 {
+            // Re-check exactly: at most 19 digits and within Int64.
+            var exact: UInt64 = 0
+            var q = d0
+            while q < p {
+                let (m, o1) = exact.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(UInt64(q.pointee - 48))
+                if o1 || o2 { throw error(.badValue, field: field, start, end, "integer out of range") }
+                exact = a; q += 1
+            }
+            v = exact
+            if v > (neg ? UInt64(Int64.max) + 1 : UInt64(Int64.max)) {
+                throw error(.badValue, field: field, start, end, "integer out of range")
+            }
+        }
+        try endField(&p, end, field: field, start: start)
+        return neg ? Int64(bitPattern: 0 &- v) : Int64(v)
+    }
+
+    @inline(__always)
+    func parseDouble(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Double {
+        let start = p
+        var neg = false
+        if p < end {
+            if p.pointee == UInt8(ascii: "-") { neg = true; p += 1 } else if p.pointee == UInt8(ascii: "+") { p += 1 }
+        }
+        var m: UInt64 = 0
+        var sig = 0          // significant digits accumulated in m
+        var dropped = 0      // integer digits beyond 19 significant ones (exponent adjustment)
+        var digits = 0
+        var exp10 = 0
+        var inexact = false
+        while p < end {
+            let d = p.pointee &- 48
+            if d > 9 { break }
+            if sig < 19 { if m != 0 || d != 0 { sig += 1 }; m = m &* 10 &+ UInt64(d) } else { dropped += 1; if d != 0 { inexact = true } }
+            digits += 1; p += 1
+        }
+        if p < end, p.pointee == UInt8(ascii: ".") {
+            p += 1
+            while p < end {
+                let d = p.pointee &- 48
+                if d > 9 { break }
+                if sig < 19 {
+                    if m != 0 || d != 0 { sig += 1 }
+                    m = m &* 10 &+ UInt64(d); exp10 -= 1
+                } else if d != 0 { inexact = true }
+                digits += 1; p += 1
+            }
+        }
+        guard digits > 0 else {
+            let empty = p == start && (p == end || p.pointee == UInt8(ascii: ",") || p.pointee == 10 || p.pointee == 13)
+            throw error(.badValue, field: field, start, end, empty ? "empty value; expected a number" : "expected a number")
+        }
+        if p < end, p.pointee | 0x20 == UInt8(ascii: "e") {
+            p += 1
+            var eneg = false
+            if p < end, p.pointee == UInt8(ascii: "-") { eneg = true; p += 1 } else if p < end, p.pointee == UInt8(ascii: "+") { p += 1 }
+            var ev = 0, ed = 0
+            while p < end {
+                let d = p.pointee &- 48
+                if d > 9 { break }
+                if ev < 100_000 { ev = ev * 10 + Int(d) }
+                ed += 1; p += 1
+            }
+            guard ed > 0 else { throw error(.badValue, field: field, start, end, "expected a number (bad exponent)") }
+            exp10 += eneg ? -ev : ev
+        }
+        exp10 += dropped
+        let fieldEnd = p
+        try endField(&p, end, field: field, start: start)
+        // Fast path: exact mantissa, exact power of ten, one correctly rounded operation.
+        if !inexact, m <= (1 << 53) {
+            let v = Double(m)
+            if exp10 == 0 { return neg ? -v : v }
+            if exp10 < 0, exp10 >= -22 { let r = v / pow10Table[-exp10]; return neg ? -r : r }
+            if exp10 > 0, exp10 <= 22 { let r = v * pow10Table[exp10]; return neg ? -r : r }
+            if m == 0 { return neg ? -0.0 : 0.0 }
+        }
+        return slowParse(start, fieldEnd)
+    }
+
+    /// Exact fallback: glibc strtod (correctly rounded) on a NUL-terminated copy of the field.
+    @inline(never)
+    func slowParse(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> Double {
+        let n = end - start
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: n + 1) { buf in
+            // Safe: buf has n + 1 slots; the field has n bytes (validated decimal syntax).
+            buf.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: n + 1) { $0.update(from: start, count: n) }
+            buf[n] = 0
+            return strtod(buf.baseAddress!, nil)
+        }
+    }
+}
+
+let pow10Table: [Double] = (0...22).map { e in
+    var v = 1.0
+    for _ in 0..<e { v *= 10 }
+    return v
+}

@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FFCol
+
+// MARK: - Stage 4: the .ffc writer (one pass, footer last, atomic publish)
+
+/// Writes one `.ffc` file. Data goes to a hidden temporary file next to the destination
+/// (`.YYYY-MM-DD.ffc.tmp-PID-N`); `finish` appends the footer, fsyncs, renames it into place
+/// and fsyncs the directory. `abort` (or an error) removes the temporary file: a file at the
+/// destination path is always complete.
+public final class FFCWriter {
+    public let path: String
+    public let tempPath: String
+    private var fd: Int32
+    private var offset: UInt64 = 0
+    private var out: [UInt8] = []
+    private let encoder: ChunkEncoder
+    public private(set) var chunks: [ChunkMeta] = []
+    public private(set) var rows: UInt64 = 0
+    public private(set) var tickers: UInt64 = 0
+    private var done = false
+    nonisolated(unsafe) private static var counter = 0
+
+    public init(path: String, zstdLevel: Int32 = 3) throws {
+        self.path = path
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[..<$0]) } ?? "."
+        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        try FFCWriter.makeDirectories(dir)
+        FFCWriter.counter += 1
+        tempPath = "\(dir)/.\(base).tmp-\(getpid())-\(FFCWriter.counter)-\(UInt32.random(in: 0...UInt32.max))"
+        fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw ConvertError(.io, file: tempPath, "cannot create the output file: \(String(cString: strerror(errno))) (is the output root writable?)")
+        }
+        encoder = ChunkEncoder(level: zstdLevel)
+        out.reserveCapacity(4 << 20)
+        var w = ByteWriter()
+        w.bytes.append(contentsOf: FFCFormat.magic)
+        w.u16(FFCFormat.versionMajor); w.u16(FFCFormat.versionMinor); w.u32(0)
+        out.append(contentsOf: w.bytes)
+        try flushOut()
+    }
+
+    deinit { if !done { abort() } }
+
+    /// `mkdir -p`.
+    public static func makeDirectories(_ dir: String) throws {
+        var cur = dir.hasPrefix("/") ? "" : "."
+        for part in dir.split(separator: "/") {
+            cur += "/" + part
+            if mkdir(cur, 0o755) != 0, errno != EEXIST {
+                throw ConvertError(.io, file: cur, "cannot create directory: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    private func flushOut() throws {
+        var done = 0
+        try out.withUnsafeBytes { raw in
+            while done < raw.count {
+                let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ConvertError(.io, file: tempPath, "write failed: \(String(cString: strerror(errno)))\(errno == ENOSPC ? " (the disk is full)" : "")")
+                }
+                done += n
+            }
+        }
+        offset += UInt64(out.count)
+        out.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes one chunk: rows of whole tickers, in (ticker, window_start) order.
+    public func writeChunk(_ cols: ColumnsView, names: UnsafeRawBufferPointer, nameEnds: UnsafeBufferPointer<UInt32>,
+                           rowEnds: UnsafeBufferPointer<UInt32>) throws {
+        let meta = encoder.encode(cols, names: names, nameEnds: nameEnds, rowEnds: rowEnds, firstRow: rows,
+                                  firstTickerOrdinal: tickers, fileOffset: offset, out: &out)
+        chunks.append(meta)
+        rows += UInt64(meta.rowCount)
+        tickers += UInt64(meta.tickerCount)
+        try flushOut()
+    }
+
+    /// Appends footer and trailer, fsyncs, renames into place. Returns the file size.
+    @discardableResult
+    public func finish(dataset: Dataset, date: TradingDate, provenance: [(String, String)]) throws -> UInt64 {
+        let footer = Footer(dataset: dataset.rawValue, dateDays: Int32(date.daysSinceEpoch), rowCount: rows,
+                            tickerCount: tickers, provenance: provenance, chunks: chunks).encode()
+        out.append(contentsOf: footer)
+        var w = ByteWriter()
+        w.u64(UInt64(footer.count))
+        w.u64(footer.withUnsafeBytes { XXH64.hash($0) })
+        w.bytes.append(contentsOf: FFCFormat.endMagic)
+        out.append(contentsOf: w.bytes)
+        try flushOut()
+        guard fsync(fd) == 0 else { throw ConvertError(.io, file: tempPath, "fsync failed: \(String(cString: strerror(errno)))") }
+        close(fd); fd = -1
+        guard rename(tempPath, path) == 0 else {
+            throw ConvertError(.io, file: path, "cannot rename the finished file into place: \(String(cString: strerror(errno)))")
+        }
+        done = true
+        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+        return offset
+    }
+
+    /// Removes the temporary file. Safe to call more than once.
+    public func abort() {
+        if fd >= 0 { close(fd); fd = -1 }
+        if !done { unlink(tempPath) }
+        done = true
+    }
+
+    // MARK: Read-back (for input found unsorted after chunks were written)
+
+    /// Decodes every chunk written so far and forgets them; the file is truncated to its header.
+    func takeBack(into sink: RowSink) throws {
+        let dctx = ZstdDecompressor()
+        var scratch: [Int64] = []
+        func block(_ b: BlockRef) throws -> [UInt8] {
+            var stored = [UInt8](repeating: 0, count: Int(b.storedSize))
+            let n = stored.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(b.offset)) }
+            guard n == Int(b.storedSize) else { throw ConvertError(.io, file: tempPath, "cannot read back a written chunk") }
+            if b.compression == 0 { return stored }
+            var raw = [UInt8](repeating: 0, count: Int(b.rawSize))
+            let ok = stored.withUnsafeBytes { s in raw.withUnsafeMutableBytes { dctx.decompress(s, into: $0) } }
+            guard ok else { throw ConvertError(.io, file: tempPath, "cannot decode a written chunk") }
+            return raw
+        }
+        let fail: (String) -> Error = { ConvertError(.io, file: self.tempPath, "read-back: \($0)") }
+        for c in chunks {
+            let n = Int(c.rowCount)
+            let dir = try block(c.tickers).withUnsafeBytes {
+                try TickerDirectory(decoding: $0, rowCount: n, tickerCount: Int(c.tickerCount), fail: fail)
+            }
+            var f = [[Double]](repeating: [Double](repeating: 0, count: n), count: 5)
+            var iv = [[Int64]](repeating: [Int64](repeating: 0, count: n), count: 2)
+            for col in Column.allCases {
+                let b = c.columns[col.rawValue].block
+                let raw = try block(b)
+                try raw.withUnsafeBytes { src in
+                    if col.isFloat {
+                        try f[col.rawValue].withUnsafeMutableBufferPointer {
+                            try FloatCodec.decode(src, encoding: BlockEncoding(rawValue: b.encoding)!, into: $0, scratch: &scratch, fail: fail)
+                        }
+                    } else {
+                        try iv[col.rawValue - 5].withUnsafeMutableBufferPointer { try IntCodec.decode(src, into: $0, fail: fail) }
+                    }
+                }
+            }
+            for t in 0..<dir.count {
+                let nm = Array(dir.name(t))
+                try nm.withUnsafeBytes { nb in
+                    for j in dir.rows(t) {
+                        try sink.appendUnchecked(ticker: nb, volume: f[0][j], open: f[1][j], close: f[2][j], high: f[3][j],
+                                                 low: f[4][j], windowStart: iv[0][j], transactions: iv[1][j])
+                    }
+                }
+            }
+        }
+        chunks.removeAll(); rows = 0; tickers = 0
+        guard ftruncate(fd, off_t(FFCFormat.headerSize)) == 0, lseek(fd, off_t(FFCFormat.headerSize), SEEK_SET) >= 0 else {
+            throw ConvertError(.io, file: tempPath, "cannot truncate: \(String(cString: strerror(errno)))")
+        }
+        offset = UInt64(FFCFormat.headerSize)
+    }
+}

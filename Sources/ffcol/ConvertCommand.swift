@@ -1,0 +1,248 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import FFCol
+import FFColConvert
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert flat files (.csv.gz, .csv, directories of them, or - for stdin) to .ffc files.",
+        discussion: """
+        Each input becomes ROOT/<dataset>/YYYY/MM/YYYY-MM-DD.ffc. The dataset and date are taken \
+        from the S3-style path (us_options_opra/minute_aggs_v1/2025/09/2025-09-29.csv.gz) or the \
+        file name, or from --dataset and --date. Output appears only when complete; an input \
+        that fails leaves no output, and the reason is recorded in ROOT/.ffcol/failed/. \
+        Input need not be sorted: rows are stored in (ticker, window_start) order either way \
+        (unsorted input is held in memory until it is sorted). Rows whose window_start is not \
+        on the file's date (America/New_York) are kept and counted, or rejected with --strict.
+
+        Exit status: 0 when every input converted, 1 when any failed.
+        """)
+
+    @Argument(help: "Input files or directories (searched for *.csv.gz and *.csv), or - for stdin.")
+    var inputs: [String]
+
+    @Option(name: [.customLong("out"), .customLong("root")], help: "Output root (default: root in config/ffcol.yaml, else ./data).")
+    var out: String?
+
+    @Option(help: "Dataset of the inputs, when the path does not say: \(Dataset.allValueStrings.joined(separator: ", ")).")
+    var dataset: Dataset?
+
+    @Option(help: "Trading date YYYY-MM-DD of the input, when the path does not say (one input only).")
+    var date: TradingDate?
+
+    @Option(help: "Files converted at the same time (each also uses a thread for gzip).")
+    var jobs: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+
+    @Option(help: "Rows per chunk to aim for; chunks always hold whole tickers (whole option roots when they fit).")
+    var chunkRows: Int = 16_384
+
+    @Option(help: "zstd compression level (1-19).")
+    var zstdLevel: Int32 = 3
+
+    @Flag(help: "Reject a file that has a row whose window_start is not on the file's date.")
+    var strict = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if chunkRows < 1 { throw ValidationError("--chunk-rows must be at least 1") }
+        if !(1...22).contains(zstdLevel) { throw ValidationError("--zstd-level must be between 1 and 22") }
+        if date != nil && inputs.count > 1 { throw ValidationError("--date applies to a single input; name one file") }
+        if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be read only once") }
+    }
+
+    func run() throws {
+        let root = out ?? Settings.load().root
+        var files: [String] = []
+        var problems: [String] = []
+        for i in inputs {
+            do { files += try InputFinder.expand(i) } catch { problems.append("\(error)") }
+        }
+        for p in problems { note("ffcol convert: \(p)") }
+        if files.isEmpty {
+            throw Failure("ffcol convert: no input files found in \(inputs.joined(separator: " ")) (looked for *.csv.gz and *.csv)")
+        }
+        var base = ConvertOptions(outRoot: root)
+        base.dataset = dataset; base.date = date
+        base.targetChunkRows = chunkRows; base.zstdLevel = zstdLevel; base.strict = strict
+        if files.contains("-"), dataset == nil || date == nil {
+            throw Failure("ffcol convert: stdin (-) needs --dataset and --date")
+        }
+
+        let t0 = monotonicSeconds()
+        let results = ParallelConverter.run(files: files, options: base, jobs: min(jobs, files.count), quiet: quiet)
+        let seconds = monotonicSeconds() - t0
+        var ok = 0, failed = 0, rows = 0
+        var bytesIn: UInt64 = 0, bytesOut: UInt64 = 0, csv: UInt64 = 0
+        for r in results {
+            switch r {
+            case .success(let c):
+                ok += 1; rows += c.rows; bytesIn += c.bytesIn; bytesOut += c.bytesOut; csv += c.csvBytes
+            case .failure: failed += 1
+            }
+        }
+        if !quiet {
+            let rate = seconds > 0 ? Double(rows) / seconds : 0
+            note("""
+            converted \(ok) of \(results.count) file\(results.count == 1 ? "" : "s")\(failed > 0 ? " (\(failed) FAILED)" : ""): \
+            \(rows) rows, \(fmtBytes(bytesIn)) in (\(fmtBytes(csv)) CSV) -> \(fmtBytes(bytesOut)) out, \
+            \(fmt2(seconds)) s, \(fmtRate(rate)) rows/s, \(fmt2(seconds > 0 ? Double(csv) / seconds / 1e6 : 0)) MB/s of CSV
+            """)
+        }
+        if failed > 0 || !problems.isEmpty { throw ExitCode(1) }
+    }
+}
+
+func fmt2(_ v: Double) -> String {
+    let r = (v * 100).rounded() / 100
+    var s = String(r)
+    if let dot = s.firstIndex(of: ".") {
+        let decimals = s.distance(from: dot, to: s.endIndex) - 1
+        if decimals == 1 { s += "0" }
+    }
+    return s
+}
+func fmtBytes(_ b: UInt64) -> String {
+    let v = Double(b)
+    if v >= 1e9 { return fmt2(v / 1e9) + " GB" }
+    if v >= 1e6 { return fmt2(v / 1e6) + " MB" }
+    if v >= 1e3 { return fmt2(v / 1e3) + " kB" }
+    return "\(b) B"
+}
+func fmtRate(_ r: Double) -> String {
+    if r >= 1e6 { return fmt2(r / 1e6) + "M" }
+    if r >= 1e3 { return fmt2(r / 1e3) + "k" }
+    return fmt2(r)
+}
+
+/// Finds input files: a file as is, a directory searched recursively (following no symlink
+/// loops) for *.csv.gz and *.csv, sorted by path.
+enum InputFinder {
+    static func expand(_ input: String) throws -> [String] {
+        if input == "-" { return ["-"] }
+        var st = stat()
+        guard stat(input, &st) == 0 else {
+            throw Failure("\(input): \(String(cString: strerror(errno)))")
+        }
+        if (st.st_mode & S_IFMT) != S_IFDIR { return [input] }
+        var out: [String] = []
+        var seen = Set<[UInt64]>()
+        walk(input, &out, &seen)
+        return out.sorted()
+    }
+
+    private static func walk(_ dir: String, _ out: inout [String], _ seen: inout Set<[UInt64]>) {
+        var st = stat()
+        guard stat(dir, &st) == 0 else { return }
+        let key = [UInt64(st.st_dev), UInt64(st.st_ino)]
+        guard seen.insert(key).inserted else { return }  // a symlink loop or repeated directory
+        guard let d = opendir(dir) else { return }
+        defer { closedir(d) }
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name.hasPrefix(".") { continue }
+            let p = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+            var s = stat()
+            guard stat(p, &s) == 0 else { continue }
+            if (s.st_mode & S_IFMT) == S_IFDIR {
+                walk(p, &out, &seen)
+            } else if name.hasSuffix(".csv.gz") || name.hasSuffix(".csv") {
+                out.append(p)
+            }
+        }
+    }
+}
+
+/// Converts files on `jobs` threads; prints one line per file; records failures.
+enum ParallelConverter {
+    static func run(files: [String], options: ConvertOptions, jobs: Int, quiet: Bool) -> [Result<ConvertResult, Error>] {
+        final class State: @unchecked Sendable {
+            var next = 0
+            var done = 0
+            var results: [Result<ConvertResult, Error>?]
+            var mutex = pthread_mutex_t()
+            init(_ n: Int) { results = Array(repeating: nil, count: n); pthread_mutex_init(&mutex, nil) }
+        }
+        let st = State(files.count)
+        let total = files.count
+        let work = {
+            while true {
+                pthread_mutex_lock(&st.mutex)
+                let i = st.next
+                st.next += 1
+                pthread_mutex_unlock(&st.mutex)
+                if i >= total { return }
+                let f = files[i]
+                let r: Result<ConvertResult, Error>
+                do {
+                    r = .success(try Converter.convert(path: f, options: options))
+                } catch {
+                    r = .failure(error)
+                }
+                pthread_mutex_lock(&st.mutex)
+                st.results[i] = r
+                st.done += 1
+                let done = st.done
+                switch r {
+                case .success(let c):
+                    FailureRecord.clear(root: options.outRoot, dataset: c.dataset, date: c.date)
+                    if !quiet {
+                        var line = "[\(done)/\(total)] \(c.input) -> \(c.output): \(c.rows) rows, \(c.tickers) tickers, \(c.chunks) chunks, \(fmtBytes(c.bytesOut)), \(fmt2(c.seconds)) s"
+                        if !c.inputWasSorted { line += " (input was not sorted; rows were sorted)" }
+                        if c.dateMismatches > 0 {
+                            line += "\n  warning: \(c.dateMismatches) rows have a window_start outside \(c.date) (first at line \(c.firstMismatchLine)); kept (use --strict to reject)"
+                        }
+                        note(line)
+                    }
+                case .failure(let e):
+                    note("[\(done)/\(total)] FAILED \(e)")
+                    if let (ds, d) = try? Converter.identify(f, options: options) {
+                        FailureRecord.write(root: options.outRoot, dataset: ds, date: d, input: f, error: "\(e)")
+                    }
+                }
+                pthread_mutex_unlock(&st.mutex)
+            }
+        }
+        var threads: [pthread_t] = []
+        final class Box { let f: () -> Void; init(_ f: @escaping () -> Void) { self.f = f } }
+        for _ in 0..<max(1, jobs) {
+            var t = pthread_t()
+            let ctx = Unmanaged.passRetained(Box(work)).toOpaque()
+            pthread_create(&t, nil, { raw in
+                Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().f()
+                return nil
+            }, ctx)
+            threads.append(t)
+        }
+        for t in threads { pthread_join(t, nil) }
+        return st.results.map { $0! }
+    }
+}
+
+/// `ROOT/.ffcol/failed/<dataset>/YYYY-MM-DD.txt`: why the last conversion of a date failed.
+enum FailureRecord {
+    static func path(root: String, dataset: Dataset, date: TradingDate) -> String {
+        "\(root)/.ffcol/failed/\(dataset.rawValue)/\(date).txt"
+    }
+    static func write(root: String, dataset: Dataset, date: TradingDate, input: String, error: String) {
+        let p = path(root: root, dataset: dataset, date: date)
+        let dir = String(p[..<p.lastIndex(of: "/")!])
+        try? FFCWriter.makeDirectories(dir)
+        let text = "input: \(input)\nfailed_unix: \(time(nil))\nerror: \(error)\n"
+        let tmp = p + ".tmp-\(getpid())"
+        guard let f = fopen(tmp, "w") else { return }
+        fputs(text, f)
+        fflush(f); fsync(fileno(f)); fclose(f)
+        rename(tmp, p)
+    }
+    static func clear(root: String, dataset: Dataset, date: TradingDate) {
+        unlink(path(root: root, dataset: dataset, date: date))
+    }
+}

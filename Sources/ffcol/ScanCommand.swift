@@ -1,0 +1,221 @@
+import ArgumentParser
+import FFCol
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, ndjson
+}
+
+enum TimeZoneChoice: String, ExpressibleByArgument, CaseIterable {
+    case newYork = "America/New_York"
+    case utc = "UTC"
+}
+
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Print the bars of one or more tickers from converted files.",
+        discussion: """
+        Examples:
+          ffcol scan --ticker AAPL --from 2025-09-01 --to 2025-09-30
+          ffcol scan --dataset options_minute --ticker SPY            (every SPY contract)
+          ffcol scan --ticker O:SPY251017C00600000 --format csv       (one contract)
+
+        For options datasets, a --ticker without the O: prefix is an underlying root and gives \
+        all of its contracts; a full OCC symbol gives one contract. Without --ticker, every \
+        ticker is printed. Rows come per --ticker, then by date, then (ticker, window_start).
+
+        --format csv writes the header and the source columns in source order with window_start \
+        as integer Unix nanoseconds (as in the flat files), so the output can be compared with \
+        the original file; with --tz it is written as ISO 8601 text instead. --format table \
+        shows America/New_York times unless --tz says otherwise.
+        """)
+
+    @Option(help: "Root of converted files (default: root in config/ffcol.yaml, else ./data).")
+    var root: String?
+
+    @Option(help: "Dataset (default: the one present under ROOT): \(Dataset.allValueStrings.joined(separator: ", ")).")
+    var dataset: Dataset?
+
+    @Option(name: .customLong("ticker"), help: "Ticker, options underlying root, or OCC symbol; repeatable.")
+    var tickers: [String] = []
+
+    @Option(help: "First date YYYY-MM-DD (default: the first converted date).")
+    var from: TradingDate?
+
+    @Option(help: "Last date YYYY-MM-DD (default: the last converted date).")
+    var to: TradingDate?
+
+    @Option(help: "Comma-separated columns to print after ticker (default: all): volume,open,close,high,low,window_start,transactions.")
+    var columns: String?
+
+    @Option(help: "Output format: table, csv or ndjson.")
+    var format: OutputFormat = .table
+
+    @Option(help: "Print window_start as local time text in this zone: America/New_York or UTC.")
+    var tz: TimeZoneChoice?
+
+    @Option(help: "Print at most this many rows.")
+    var limit: Int?
+
+    func validate() throws {
+        if let l = limit, l < 0 { throw ValidationError("--limit must not be negative") }
+        if let f = from, let t = to, t < f { throw ValidationError("--to \(t) is before --from \(f)") }
+        if let c = columns {
+            for name in c.split(separator: ",") where Column(name: String(name)) == nil {
+                throw ValidationError("unknown column '\(name)'; columns are \(Column.allCases.map(\.name).joined(separator: ","))")
+            }
+        }
+    }
+
+    func run() throws {
+        let store = Store(root: root ?? Settings.load().root)
+        let ds = try resolveDataset(store)
+        let cols: [Column] = columns.map { $0.split(separator: ",").compactMap { Column(name: String($0)) } } ?? Column.allCases
+        let dates = store.dates(dataset: ds, from: from, to: to)
+        if dates.isEmpty {
+            throw Failure("no \(ds.rawValue) files under \(store.root) between \(from?.description ?? "the start") and \(to?.description ?? "the end")")
+        }
+        let printer = RowPrinter(format: format, columns: cols, tz: tz ?? (format == .table ? .newYork : nil), limit: limit)
+        printer.begin()
+        var files: [TradingDate: FFCFile] = [:]
+        func file(_ d: TradingDate) throws -> FFCFile? {
+            if let f = files[d] { return f }
+            let f = try store.open(dataset: ds, date: d)
+            files[d] = f
+            return f
+        }
+        if tickers.isEmpty {
+            outer: for d in dates {
+                guard let f = try file(d) else { continue }
+                var stop = false
+                try f.forEachTicker(columns: cols) { b in
+                    stop = !printer.print(b)
+                    return !stop
+                }
+                if stop { break outer }
+                files[d] = nil
+            }
+        } else {
+            outer: for t in tickers {
+                for d in dates {
+                    guard let f = try file(d) else { continue }
+                    let series: [Bars]
+                    if ds.isOptions && !t.hasPrefix("O:") {
+                        series = try f.contracts(underlying: t, columns: cols)
+                    } else {
+                        series = try f.bars(ticker: t, columns: cols).map { [$0] } ?? []
+                    }
+                    for b in series where !printer.print(b) { break outer }
+                }
+            }
+        }
+        printer.end()
+        if printer.rows == 0 {
+            note("no rows for \(tickers.isEmpty ? "any ticker" : tickers.joined(separator: ", ")) in \(ds.rawValue) \(dates.first!)...\(dates.last!) (\(dates.count) file\(dates.count == 1 ? "" : "s"))")
+        }
+    }
+
+    func resolveDataset(_ store: Store) throws -> Dataset {
+        if let d = dataset { return d }
+        let present = store.datasets()
+        if present.count == 1 { return present[0] }
+        if present.isEmpty {
+            throw Failure("no converted files under \(store.root); convert some with 'ffcol convert', or pass --root")
+        }
+        throw Failure("several datasets under \(store.root): \(present.map(\.rawValue).joined(separator: ", ")); choose one with --dataset")
+    }
+}
+
+/// Writes rows as table, CSV or NDJSON.
+final class RowPrinter {
+    let format: OutputFormat
+    let columns: [Column]
+    let tz: TimeZoneChoice?
+    let limit: Int?
+    let out = Output()
+    private(set) var rows = 0
+
+    init(format: OutputFormat, columns: [Column], tz: TimeZoneChoice?, limit: Int?) {
+        self.format = format; self.columns = columns; self.tz = tz; self.limit = limit
+    }
+
+    func begin() {
+        switch format {
+        case .csv:
+            out.text("ticker")
+            for c in columns { out.byte(UInt8(ascii: ",")); out.text(c.name) }
+            out.byte(10)
+        case .table:
+            out.text(pad("ticker", 22))
+            for c in columns { out.text(" "); out.text(pad(c.name, c == .windowStart ? (tz == nil ? 19 : 25) : 12)) }
+            out.byte(10)
+        case .ndjson: break
+        }
+    }
+
+    func end() { out.flush() }
+
+    func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
+
+    /// Prints a ticker's rows; false once the limit is reached.
+    func print(_ b: Bars) -> Bool {
+        let name = Array(b.ticker.utf8)
+        let fl = columns.map { $0.isFloat ? b.chunk.doubles($0) : nil }
+        let il = columns.map { $0.isFloat ? nil : b.chunk.int64s($0) }
+        for j in b.rows {
+            if let l = limit, rows >= l { return false }
+            rows += 1
+            switch format {
+            case .csv:
+                out.bytes(name)
+                for (k, c) in columns.enumerated() {
+                    out.byte(UInt8(ascii: ","))
+                    value(c, fl[k], il[k], j)
+                }
+            case .ndjson:
+                out.text("{\"ticker\":\"")
+                jsonEscaped(name)
+                out.byte(UInt8(ascii: "\""))
+                for (k, c) in columns.enumerated() {
+                    out.text(",\""); out.text(c.name); out.text("\":")
+                    if c == .windowStart, tz != nil { out.byte(UInt8(ascii: "\"")) }
+                    value(c, fl[k], il[k], j)
+                    if c == .windowStart, tz != nil { out.byte(UInt8(ascii: "\"")) }
+                }
+                out.byte(UInt8(ascii: "}"))
+            case .table:
+                out.text(pad(b.ticker, 22))
+                for (k, c) in columns.enumerated() {
+                    out.text(" ")
+                    let w = c == .windowStart ? (tz == nil ? 19 : 25) : 12
+                    let before = out.mark
+                    value(c, fl[k], il[k], j)
+                    let n = out.mark - before
+                    if n < w { out.text(String(repeating: " ", count: w - n)) }
+                }
+            }
+            out.byte(10)
+            out.maybeFlush()
+        }
+        return true
+    }
+
+    @inline(__always) func value(_ c: Column, _ f: [Double]?, _ i: [Int64]?, _ j: Int) {
+        if let f = f { out.double(f[j]); return }
+        guard let i = i else { return }
+        if c == .windowStart, let tz = tz {
+            out.text(EasternTime.format(unixNanos: i[j], utc: tz == .utc))
+        } else {
+            out.int(i[j])
+        }
+    }
+
+    func jsonEscaped(_ s: [UInt8]) {
+        for b in s {
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { out.byte(UInt8(ascii: "\\")); out.byte(b) }
+            else if b < 0x20 { out.text("\\u00"); out.byte(hex(b >> 4)); out.byte(hex(b & 15)) }
+            else { out.byte(b) }
+        }
+    }
+    func hex(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
+}
