@@ -32,7 +32,7 @@ public final class FFCWriter {
         try FFCWriter.makeDirectories(dir)
         FFCWriter.counter += 1
         tempPath = "\(dir)/.\(base).tmp-\(getpid())-\(FFCWriter.counter)-\(UInt32.random(in: 0...UInt32.max))"
-        fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        fd = open(tempPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw ConvertError(.io, file: tempPath, "cannot create the output file: \(String(cString: strerror(errno))) (is the output root writable?)")
         }

@@ -49,6 +49,12 @@ final class InflateStream {
         if !sniffed {
             sniffed = true
             try refill()
+            // A source may hand out a single byte: make sure two are there to sniff the magic.
+            if strm.avail_in == 1, !eof {
+                var n = 0
+                repeat { n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: inBuf[1...])) } while n < 0
+                if n == 0 { eof = true } else { bytesIn += UInt64(n); strm.avail_in += uInt(n) }
+            }
             if strm.avail_in >= 2, inBuf[0] == 0x1F, inBuf[1] == 0x8B {
                 isGzip = true
                 guard ffcol_inflateInit2(&strm, 15 + 16) == Z_OK else {

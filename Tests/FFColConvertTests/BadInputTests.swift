@@ -1,0 +1,104 @@
+import XCTest
+import FFCol
+@testable import FFColConvert
+
+/// Bad input: a clear error (file, line, column, text) and no output left behind.
+final class BadInputTests: XCTestCase {
+    let header = "ticker,volume,open,close,high,low,window_start,transactions\n"
+    let good = "AAPL,100,1.5,1.6,1.7,1.4,1759152600000000000,3\n"
+
+    func expectFailure(_ text: String, gzip: Bool = false, kind: ConvertError.Kind, line: Int?, column: String? = nil,
+                       textContains: String? = nil, file: StaticString = #filePath, lineNo: UInt = #line) throws {
+        let dir = tempDir(self)
+        var bytes = Array(text.utf8)
+        if gzip { bytes = gzipBytes(bytes, dir: dir) }
+        let root = dir + "/out"
+        do {
+            try convertBytes(bytes, root: root, name: "us_stocks_sip/minute_aggs_v1/2025/09/2025-09-29.csv.gz")
+            XCTFail("expected \(kind)", file: file, line: lineNo)
+        } catch let e as ConvertError {
+            XCTAssertEqual(e.kind, kind, "\(e)", file: file, line: lineNo)
+            XCTAssertEqual(e.line, line, "\(e)", file: file, line: lineNo)
+            XCTAssertEqual(e.column, column, "\(e)", file: file, line: lineNo)
+            XCTAssertTrue(e.description.contains("2025-09-29.csv.gz"), "message names the file: \(e)", file: file, line: lineNo)
+            if let t = textContains { XCTAssertTrue(e.description.contains(t), "\(e) should contain \(t)", file: file, line: lineNo) }
+        }
+        XCTAssertEqual(listFiles(root).filter { !$0.hasPrefix(".ffcol/") }, [], "no output or temp file left", file: file, line: lineNo)
+    }
+
+    func testWrongHeader() throws {
+        try expectFailure("ticker,volume,open,close,high,low,timestamp,transactions\n" + good, kind: .badHeader, line: 1,
+                          textContains: "timestamp")
+    }
+    func testSevenFields() throws {
+        try expectFailure(header + good + "AAPL,100,1.5,1.6,1.7,1.4,1759152660000000000\n", kind: .fieldCount, line: 3,
+                          textContains: "expected 8 fields, found 7")
+    }
+    func testNineFields() throws {
+        try expectFailure(header + good + "AAPL,100,1.5,1.6,1.7,1.4,1759152660000000000,3,9\n", kind: .fieldCount, line: 3,
+                          textContains: "found more")
+    }
+    func testNonNumericPrice() throws {
+        try expectFailure(header + good + good.replacingOccurrences(of: "1.6", with: "1.6x"), kind: .badValue, line: 3,
+                          column: "close", textContains: "1.6x")
+        try expectFailure(header + "AAPL,100,abc,1.6,1.7,1.4,1759152600000000000,3\n", kind: .badValue, line: 2,
+                          column: "open", textContains: "'abc'")
+        try expectFailure(header + "AAPL,100,,1.6,1.7,1.4,1759152600000000000,3\n", kind: .badValue, line: 2,
+                          column: "open", textContains: "empty value")
+        try expectFailure(header + "AAPL,100,1.5,1.6,1.7,1.4,17591526e10,3\n", kind: .badValue, line: 2,
+                          column: "window_start")
+        try expectFailure(header + "AAPL,100,nan,1.6,1.7,1.4,1759152600000000000,3\n", kind: .badValue, line: 2, column: "open")
+        try expectFailure(header + "AAPL,100,1.5,1.6,1.7,1.4,99999999999999999999,3\n", kind: .badValue, line: 2,
+                          column: "window_start", textContains: "out of range")
+    }
+    func testEmptyLineInTheMiddle() throws {
+        try expectFailure(header + good + "\n" + good, kind: .fieldCount, line: 3)
+    }
+    func testEmptyFileAndHeaderOnly() throws {
+        try expectFailure("", kind: .emptyInput, line: nil)
+        try expectFailure("", gzip: true, kind: .emptyInput, line: nil)
+        try expectFailure(header, kind: .emptyInput, line: 1)
+        try expectFailure(header, gzip: true, kind: .emptyInput, line: 1)
+    }
+    func testTruncatedGzip() throws {
+        let dir = tempDir(self)
+        var g = MiniCSV(seed: 1)
+        let gz = gzipBytes(g.csv(tickers: ["AAPL", "MSFT"], perTicker: 200), dir: dir)
+        for cut in [gz.count - 1, gz.count - 8, gz.count / 2, 11] {
+            do {
+                try convertBytes(Array(gz[0..<cut]), root: dir + "/out", name: "2025-09-29.csv.gz")
+                XCTFail("truncated at \(cut) should fail")
+            } catch let e as ConvertError {
+                XCTAssertEqual(e.kind, .gzip, "\(e)")
+                XCTAssertTrue(e.description.contains("2025-09-29.csv.gz"))
+            }
+            XCTAssertEqual(listFiles(dir + "/out"), [])
+        }
+    }
+    func testCorruptGzipIsCaughtByItsChecksum() throws {
+        let dir = tempDir(self)
+        var g = MiniCSV(seed: 2)
+        var gz = gzipBytes(g.csv(tickers: ["AAPL", "MSFT"], perTicker: 200), dir: dir)
+        gz[gz.count - 6] ^= 0xFF  // inside the CRC-32 trailer
+        XCTAssertThrowsError(try convertBytes(gz, root: dir + "/out", name: "x-2025-09-29.csv.gz")) { e in
+            XCTAssertEqual((e as? ConvertError)?.kind, .gzip, "\(e)")
+        }
+        XCTAssertEqual(listFiles(dir + "/out"), [])
+    }
+    func testLineTooLong() throws {
+        let long = String(repeating: "A", count: 3 << 20)
+        try expectFailure(header + good + long + ",1,1,1,1,1,1759152600000000000,1\n", kind: .lineTooLong, line: 3)
+    }
+    func testStrictRejectsRowsOutsideTheDate() throws {
+        let dir = tempDir(self)
+        let csv = header + good + "MSFT,1,1,1,1,1,1759239000000000000,1\n"  // 2025-09-30 09:30 ET
+        let r = try convertBytes(Array(csv.utf8), root: dir + "/a")
+        XCTAssertEqual(r.dateMismatches, 1)
+        XCTAssertEqual(r.firstMismatchLine, 3)
+        XCTAssertThrowsError(try convertBytes(Array(csv.utf8), root: dir + "/b", strict: true)) { e in
+            XCTAssertEqual((e as? ConvertError)?.kind, .strict)
+            XCTAssertEqual((e as? ConvertError)?.line, 3)
+        }
+        XCTAssertEqual(listFiles(dir + "/b"), [])
+    }
+}

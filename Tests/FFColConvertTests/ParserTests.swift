@@ -1,0 +1,107 @@
+import XCTest
+import FFCol
+@testable import FFColConvert
+
+/// The parser on its own: numbers, line endings, splits, errors.
+final class ParserTests: XCTestCase {
+    final class Collect {
+        var rows: [RefRow] = []
+    }
+
+    /// Parses one price text through the converter and returns the stored Double.
+    func parsePrice(_ text: String) throws -> Double {
+        let dir = tempDir(self)
+        let csv = Array("ticker,volume,open,close,high,low,window_start,transactions\nA,1,\(text),1,1,1,1759152600000000000,1\n".utf8)
+        let r = try convertBytes(csv, root: dir)
+        let f = try FFCFile(path: r.output)
+        return try XCTUnwrap(f.bars(ticker: "A")).open.first!
+    }
+
+    func testDoublesAreBitIdenticalToSwiftParsing() throws {
+        let texts = ["147.3", "0.0125", "12", "17.740000", "69.86160000000000", "1e-05", "1.5E+01", "2.5e+1", "-3.25",
+                     "0", "0.0", "-0", "+7.5", "123456789012345678901234", "0.1000000000000000055511151231257827",
+                     "9007199254740993", "9007199254740992.5", "1.7976931348623157e308", "4.9e-324",
+                     "2.2250738585072014e-308", "0.30000000000000004", "1234567.890123456789", "00012.500",
+                     "1.", ".5", "1e22", "1e23", "123456789e-30", "3.0e-3", "99999999999999999999e-20"]
+        // One file with every text, checked value by value.
+        let dir = tempDir(self)
+        var csv = "ticker,volume,open,close,high,low,window_start,transactions\n"
+        for (i, t) in texts.enumerated() {
+            let ticker = "T" + String(1000 + i)
+            csv += "\(ticker),1,\(t),\(t),\(t),\(t),1759152600000000000,1\n"
+        }
+        let r = try convertBytes(Array(csv.utf8), root: dir)
+        let f = try FFCFile(path: r.output)
+        for (i, t) in texts.enumerated() {
+            let b = try XCTUnwrap(f.bars(ticker: "T" + String(1000 + i)))
+            let want = try XCTUnwrap(Double(t), "Swift cannot parse \(t)")
+            XCTAssertEqual(b.open.first!.bitPattern, want.bitPattern, "text \(t): got \(b.open.first!), want \(want)")
+            XCTAssertEqual(b.low.first!.bitPattern, want.bitPattern, "text \(t)")
+        }
+    }
+
+    func testRandomDoublesInManyFormsRoundTrip() throws {
+        var g = MiniCSV(seed: 7)
+        var texts: [String] = []
+        for _ in 0..<3000 {
+            let bits = g.next()
+            var v = Double(bitPattern: bits & 0x7FFF_FFFF_FFFF_FFFF)
+            if !v.isFinite { continue }
+            switch g.below(4) {
+            case 0: texts.append(v.description)                       // shortest, maybe with exponent
+            case 1: v = Double(g.below(10_000_000)) / 10_000; texts.append(g.fixed(v, g.below(16)))
+            case 2: v = Double(g.below(100_000)) / 100; texts.append(g.exponent(v))
+            default: texts.append(g.fixed(Double(g.below(1_000_000)) / 100, 2))
+            }
+        }
+        let dir = tempDir(self)
+        var csv = "ticker,volume,open,close,high,low,window_start,transactions\n"
+        for (i, t) in texts.enumerated() { csv += "T\(100_000 + i),\(t),\(t),1,1,1,1759152600000000000,1\n" }
+        let r = try convertBytes(Array(csv.utf8), root: dir, chunkRows: 500)
+        let got = try readAll(try FFCFile(path: r.output))
+        let want = sortedRef(referenceRows(Array(csv.utf8)))
+        XCTAssertEqual(got.count, want.count)
+        for (a, b) in zip(got, want) where a != b {
+            XCTFail("mismatch: \(String(decoding: a.ticker, as: UTF8.self)) got \(a.open) want \(b.open)")
+            break
+        }
+    }
+
+    func testCRLFBOMAndMissingFinalNewline() throws {
+        var g = MiniCSV(seed: 3)
+        for (crlf, bom, final) in [(true, false, true), (false, true, true), (false, false, false), (true, true, false)] {
+            let csv = g.csv(tickers: ["AAPL", "MSFT", "BRK.A"], perTicker: 20, crlf: crlf, bom: bom, finalNewline: final)
+            let dir = tempDir(self)
+            let r = try convertBytes(csv, root: dir)
+            XCTAssertEqual(try readAll(try FFCFile(path: r.output)), sortedRef(referenceRows(csv)), "crlf \(crlf) bom \(bom) final \(final)")
+        }
+    }
+
+    /// Every split of a small file into blocks: 1 byte, 2 bytes, ... up to the whole file.
+    func testRowSplitAtEveryBufferBoundary() throws {
+        var g = MiniCSV(seed: 11)
+        let csv = g.csv(tickers: ["A", "BRK.A", "ZVZZT"], perTicker: 4, crlf: true)
+        let want = sortedRef(referenceRows(csv))
+        let dir = tempDir(self)
+        for size in 1...csv.count {
+            let r = try convertBytes(csv, root: dir + "/\(size)", blockSize: size, piece: max(1, size / 2))
+            XCTAssertEqual(try readAll(try FFCFile(path: r.output)), want, "block size \(size)")
+        }
+        // And through gzip with tiny input reads.
+        let gz = gzipBytes(csv, dir: dir)
+        for piece in [1, 2, 3, 7, 64] {
+            let r = try convertBytes(gz, root: dir + "/gz\(piece)", blockSize: 5, piece: piece)
+            XCTAssertEqual(try readAll(try FFCFile(path: r.output)), want, "gzip piece \(piece)")
+        }
+    }
+
+    func testMultiMemberGzip() throws {
+        let dir = tempDir(self)
+        var g = MiniCSV(seed: 5)
+        let csv = g.csv(tickers: ["AAPL", "MSFT", "TSLA"], perTicker: 30)
+        let half = csv.count / 2
+        let gz = gzipBytes(Array(csv[0..<half]), dir: dir) + gzipBytes(Array(csv[half...]), dir: dir)
+        let r = try convertBytes(gz, root: dir)
+        XCTAssertEqual(try readAll(try FFCFile(path: r.output)), sortedRef(referenceRows(csv)))
+    }
+}
