@@ -1,0 +1,236 @@
+import XCTest
+@testable import FFCol
+import FFColConvert
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Damaged .ffc files: always a clear error, never a crash or wrong data.
+final class FormatTests: XCTestCase {
+    var dir = ""
+
+    override func setUp() {
+        var template = Array("/tmp/ffcol-fmt-XXXXXX".utf8CString)
+        dir = String(cString: template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }!)
+    }
+    override func tearDown() { _ = system("rm -rf '\(dir)'") }
+
+    /// A valid file with several chunks.
+    func makeFile() throws -> String {
+        var csv = "ticker,volume,open,close,high,low,window_start,transactions\n"
+        var ts: Int64 = 1_759_152_600_000_000_000
+        for t in 0..<40 {
+            for k in 0..<50 {
+                ts += 60_000_000_000
+                csv += "T\(100 + t),\(k + 1),\(Double(t) + 0.25),\(Double(k) / 4),\(Double(t) + 1.5),0.01,\(ts),\(k + 1)\n"
+            }
+            ts = 1_759_152_600_000_000_000
+        }
+        var o = ConvertOptions(outRoot: dir)
+        o.dataset = .stocksMinute
+        o.date = TradingDate("2025-09-29")
+        o.targetChunkRows = 300
+        return try Converter.convert(source: MemorySource(Array(csv.utf8), name: "t.csv"), options: o).output
+    }
+
+    func bytes(_ p: String) -> [UInt8] {
+        let f = fopen(p, "r")!
+        defer { fclose(f) }
+        fseek(f, 0, SEEK_END)
+        let n = ftell(f)
+        fseek(f, 0, SEEK_SET)
+        var b = [UInt8](repeating: 0, count: n)
+        _ = b.withUnsafeMutableBytes { fread($0.baseAddress, 1, n, f) }
+        return b
+    }
+    func write(_ p: String, _ b: [UInt8]) {
+        let f = fopen(p, "w")!
+        _ = b.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+        fclose(f)
+    }
+
+    /// Opens and fully verifies; returns the error, or nil if the file is valid.
+    func openAndVerify(_ b: [UInt8]) -> Error? {
+        let p = dir + "/mutant.ffc"
+        write(p, b)
+        do {
+            let f = try FFCFile(path: p)
+            try f.verify()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func testValidFileVerifies() throws {
+        let p = try makeFile()
+        let f = try FFCFile(path: p)
+        XCTAssertGreaterThan(f.chunkCount, 3)
+        try f.verify()
+        XCTAssertEqual(f.rowCount, 2000)
+        XCTAssertEqual(f.tickerCount, 40)
+    }
+
+    func testFlippedByteInAChunkIsAChecksumError() throws {
+        let good = bytes(try makeFile())
+        let f = try FFCFile(path: try makeFile())
+        let block = f.footer.chunks[2].columns[Column.close.rawValue].block
+        var b = good
+        b[Int(block.offset) + Int(block.storedSize) / 2] ^= 0x01
+        let e = try XCTUnwrap(openAndVerify(b))
+        XCTAssertEqual(e as? FFCError, .checksum(path: dir + "/mutant.ffc", chunk: 2, column: "close"), "\(e)")
+        XCTAssertTrue("\(e)".contains("chunk 2"))
+        XCTAssertTrue("\(e)".contains("mutant.ffc"))
+    }
+
+    func testTruncatedFooter() throws {
+        let good = bytes(try makeFile())
+        for cut in [1, 8, 24, 30, 100, good.count / 2, good.count - 17] {
+            let e = try XCTUnwrap(openAndVerify(Array(good[0..<(good.count - cut)])), "cut \(cut)")
+            XCTAssertTrue("\(e)".contains("mutant.ffc"), "\(e)")
+            guard case .corrupt = e as? FFCError else { return XCTFail("cut \(cut): \(e)") }
+        }
+        XCTAssertNotNil(openAndVerify([]))
+        XCTAssertNotNil(openAndVerify(Array(good[0..<16])))
+    }
+
+    func testBadMagicAndUnknownVersion() throws {
+        var b = bytes(try makeFile())
+        b[0] = UInt8(ascii: "X")
+        XCTAssertEqual(openAndVerify(b) as? FFCError, .notFFC(path: dir + "/mutant.ffc"))
+        b = bytes(try makeFile())
+        b[8] = 2  // major version 2
+        let e = openAndVerify(b)
+        XCTAssertEqual(e as? FFCError, .unsupportedVersion(path: dir + "/mutant.ffc", major: 2, minor: 0))
+        XCTAssertTrue("\(e!)".contains("not supported"))
+    }
+
+    /// Random damage anywhere: every mutant either still verifies (damage nowhere that
+    /// matters, which cannot happen with checksums over everything) or throws; never a crash.
+    func testRandomMutationsNeverCrash() throws {
+        let good = bytes(try makeFile())
+        var rng: UInt64 = 0x1234_5678
+        func next() -> Int { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return Int(rng >> 1) }
+        var detected = 0
+        for i in 0..<400 {
+            var b = good
+            switch i % 4 {
+            case 0: b[next() % b.count] ^= UInt8(1 + next() % 255)
+            case 1: b = Array(b[0..<(next() % b.count)])
+            case 2: for _ in 0..<8 { b[next() % b.count] = UInt8(next() % 256) }
+            default:
+                // Damage the footer region specifically.
+                let k = b.count - 1 - next() % min(b.count - 1, 3000)
+                b[k] ^= UInt8(1 + next() % 255)
+            }
+            if b == good { continue }
+            if openAndVerify(b) != nil { detected += 1 } else { XCTFail("mutation \(i) went undetected") }
+        }
+        XCTAssertGreaterThan(detected, 350)
+    }
+
+    func testFooterRoundTrip() throws {
+        let f = try FFCFile(path: try makeFile())
+        let enc = f.footer.encode()
+        let dec = try enc.withUnsafeBytes { try Footer.decode($0, path: "x", fileDataEnd: UInt64(f.fileSize)) }
+        XCTAssertEqual(dec, f.footer)
+    }
+}
+
+final class CodecTests: XCTestCase {
+    func roundTripInts(_ v: [Int64], file: StaticString = #filePath, line: UInt = #line) throws {
+        var w = ByteWriter()
+        v.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+        var out = [Int64](repeating: 0, count: v.count)
+        try w.bytes.withUnsafeBytes { src in
+            try out.withUnsafeMutableBufferPointer { try IntCodec.decode(src, into: $0, fail: { FFCError.corrupt("t", $0) }) }
+        }
+        XCTAssertEqual(out, v, file: file, line: line)
+    }
+
+    func testIntegerCodecEdgeCases() throws {
+        try roundTripInts([])
+        try roundTripInts([7])
+        try roundTripInts([5, 5, 5, 5])
+        try roundTripInts([Int64.min, Int64.max, 0, -1, 1])
+        try roundTripInts([Int64.max, Int64.min])
+        try roundTripInts((0..<1000).map { 1_759_152_600_000_000_000 + Int64($0) * 60_000_000_000 })
+        try roundTripInts((0..<1000).map { Int64($0 % 7) * -3 })
+        var r: UInt64 = 99
+        try roundTripInts((0..<5000).map { _ in r = r &* 6364136223846793005 &+ 1; return Int64(bitPattern: r) })
+        try roundTripInts((0..<5000).map { _ in r = r &* 6364136223846793005 &+ 1; return Int64(bitPattern: r >> 40) })
+    }
+
+    func testFloatCodecIsBitExact() throws {
+        var r: UInt64 = 5
+        let sets: [[Double]] = [
+            [147.3, 0.0125, 12, 17.74, 69.8616, 1e-05, 15],
+            [0.0, -0.0, 1.5],
+            [Double.nan, 1],
+            [Double.infinity, -Double.infinity],
+            [0.1, 0.2, 0.30000000000000004],
+            (0..<2000).map { _ in r = r &* 6364136223846793005 &+ 1; return Double(r % 1_000_000) / 100 },
+            (0..<2000).map { _ in r = r &* 6364136223846793005 &+ 1; return Double(bitPattern: r >> 2) },
+            [4.9e-324, 1.7976931348623157e308],
+        ]
+        for s in sets {
+            var w = ByteWriter()
+            var scratch: [Int64] = []
+            let enc = s.withUnsafeBufferPointer { FloatCodec.encode($0, scratch: &scratch, into: &w) }
+            var out = [Double](repeating: 0, count: s.count)
+            try w.bytes.withUnsafeBytes { src in
+                try out.withUnsafeMutableBufferPointer {
+                    try FloatCodec.decode(src, encoding: enc, into: $0, scratch: &scratch, fail: { FFCError.corrupt("t", $0) })
+                }
+            }
+            XCTAssertEqual(out.map(\.bitPattern), s.map(\.bitPattern), "\(s.prefix(4)) via \(enc)")
+        }
+    }
+
+    func testPricesUseTheDecimalEncoding() {
+        var w = ByteWriter()
+        var scratch: [Int64] = []
+        let e = [147.3, 0.0125, 12, 17.74].withUnsafeBufferPointer { FloatCodec.encode($0, scratch: &scratch, into: &w) }
+        XCTAssertEqual(e, .decimal)
+        XCTAssertEqual(w.bytes[0], 4)  // scale 4
+    }
+
+    func testXXH64KnownValues() {
+        // Reference values of XXH64 with seed 0.
+        XCTAssertEqual(XXH64.hash([]), 0xEF46_DB37_51D8_E999)
+        XCTAssertEqual(XXH64.hash(Array("a".utf8)), 0xD24E_C4F1_A98C_6E5B)
+        XCTAssertEqual(XXH64.hash(Array("abc".utf8)), 0x44BC_2CF5_AD77_0999)
+        XCTAssertEqual(XXH64.hash(Array("Nobody inspects the spammish repetition".utf8)), 0xFBCE_A83C_8A37_8BF1)
+    }
+}
+
+final class TimeTests: XCTestCase {
+    func testDayFileMidnight() {
+        XCTAssertEqual(EasternTime.unixNanos(date: TradingDate("2025-09-29")!, minuteOfDay: 0), 1_759_118_400_000_000_000)
+    }
+    func testDSTTransitions() {
+        // 2025-03-09: clocks spring forward; 09:30 EDT = 13:30 UTC. 2025-03-07: 09:30 EST = 14:30 UTC.
+        XCTAssertEqual(EasternTime.format(unixNanos: EasternTime.unixNanos(date: TradingDate("2025-03-10")!, minuteOfDay: 570), utc: true), "2025-03-10T13:30:00Z")
+        XCTAssertEqual(EasternTime.format(unixNanos: EasternTime.unixNanos(date: TradingDate("2025-03-07")!, minuteOfDay: 570), utc: true), "2025-03-07T14:30:00Z")
+        XCTAssertEqual(EasternTime.format(unixNanos: EasternTime.unixNanos(date: TradingDate("2025-11-03")!, minuteOfDay: 570), utc: true), "2025-11-03T14:30:00Z")
+        XCTAssertEqual(EasternTime.format(unixNanos: EasternTime.unixNanos(date: TradingDate("2025-10-31")!, minuteOfDay: 570), utc: true), "2025-10-31T13:30:00Z")
+        // Old rules: 2006 DST began 2006-04-02.
+        XCTAssertEqual(EasternTime.parts(unixNanos: 1_143_900_000_000_000_000).offset, -18_000)  // 2006-04-01
+        XCTAssertEqual(EasternTime.parts(unixNanos: 1_144_080_000_000_000_000).offset, -14_400)  // 2006-04-03
+        // Exactly at the switch: 2025-03-09 07:00 UTC is 03:00 EDT.
+        let p = EasternTime.parts(unixNanos: 1_741_503_600_000_000_000)
+        XCTAssertEqual(p.hour, 3); XCTAssertEqual(p.offset, -14_400)
+        XCTAssertEqual(EasternTime.format(unixNanos: 1_759_152_600_000_000_000, utc: false), "2025-09-29T09:30:00-04:00")
+    }
+    func testDates() {
+        XCTAssertNil(TradingDate("2025-02-30"))
+        XCTAssertNil(TradingDate("2025-13-01"))
+        XCTAssertEqual(TradingDate("2024-02-29")?.description, "2024-02-29")
+        XCTAssertEqual(TradingDate("2025-09-29")?.weekday, 1)
+        XCTAssertEqual(TradingDate.detect(inPath: "us_stocks_sip/day_aggs_v1/2025/09/2025-09-29.csv.gz"), TradingDate("2025-09-29"))
+        XCTAssertEqual(Dataset.detect(inPath: "x/us_options_opra/minute_aggs_v1/2025/09/2025-09-29.csv.gz"), .optionsMinute)
+        for d in stride(from: -1000, to: 40000, by: 37) {
+            XCTAssertEqual(TradingDate(daysSinceEpoch: d).daysSinceEpoch, d)
+        }
+    }
+}
