@@ -16,7 +16,7 @@ struct FFColCommand: ParsableCommand {
         The default root comes from config/ffcol.yaml (key 'root'), else ./data.
         """,
         version: Converter.version,
-        subcommands: [ConvertCommand.self, ScanCommand.self, InspectCommand.self, VerifyCommand.self])
+        subcommands: [DemoCommand.self, ConvertCommand.self, ScanCommand.self, InspectCommand.self, VerifyCommand.self])
 }
 
 FFColCommand.main()
