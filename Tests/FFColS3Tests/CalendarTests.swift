@@ -1,0 +1,6 @@
+import XCTest
+import FFCol
+
+final class CalendarTests: XCTestCase {
+    func testPlaceholder() {}
+}
