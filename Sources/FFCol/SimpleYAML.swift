@@ -52,6 +52,9 @@ public enum SimpleYAML {
         public let line: Int
         public let message: String
         public var description: String { "\(file):\(line): \(message)" }
+        public init(file: String, line: Int, message: String) {
+            self.file = file; self.line = line; self.message = message
+        }
     }
 
     /// Parses `text`; `file` names the source in errors.
