@@ -30,7 +30,7 @@ import socket
 import sys
 import threading
 import time
-from urllib.parse import urlparse, unquote
+from urllib.parse import urlparse
 
 # MARK: moto patch: check signatures against the raw request target
 
@@ -57,8 +57,9 @@ def _auth(self, iam_request_cls, resource="*"):
     if not raw:
         return _orig_auth(self, iam_request_cls, resource)
     parts = urlparse(raw)
-    # The path is canonicalised (encoded once) by botocore; the query is used as sent.
-    target = unquote(parts.path) + ("?" + parts.query if parts.query else "")
+    # S3 signs the path and the query as sent (encoded once by the client); botocore's
+    # S3SigV4Auth uses the path unchanged, so hand it the raw target.
+    target = parts.path + ("?" + parts.query if parts.query else "")
     saved = self.uri
     self.uri = target
     try:
@@ -223,10 +224,16 @@ def handle(client, moto_port, faults, stall_seconds):
         up.close()
         lines = [l for l in rhead.split(b"\r\n") if not l.lower().startswith(b"connection:")]
         out_head = b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n"
-        if mode in ("cut", "stall") and len(rbody) > 1:
+        if mode == "cut" and len(rbody) > 1:
+            # Half the body, then a clean close: the client sees a short body.
             client.sendall(out_head + rbody[: len(rbody) // 2])
-            if mode == "stall":
-                time.sleep(stall_seconds)
+            client.shutdown(socket.SHUT_WR)
+            client.close()
+            return
+        if mode == "stall" and len(rbody) > 1:
+            # Half the body, then silence; the client must notice the stall by itself.
+            client.sendall(out_head + rbody[: len(rbody) // 2])
+            time.sleep(stall_seconds)
             rst_close(client)
             return
         client.sendall(out_head + rbody)
@@ -282,7 +289,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--env-file", required=True)
     ap.add_argument("--bucket", default="flatfiles")
-    ap.add_argument("--stall-seconds", type=float, default=6.0)
+    ap.add_argument("--stall-seconds", type=float, default=30.0)
     args = ap.parse_args()
 
     moto_port = free_port()

@@ -183,6 +183,11 @@ public final class S3Client: @unchecked Sendable {
         return r.head.etag ?? ""
     }
 
+    /// Creates the configured bucket (tests and local mirrors; the provider's bucket exists).
+    public func createBucket() throws {
+        _ = try perform(method: "PUT", url: url(key: ""), key: configuration.bucket, upload: [])
+    }
+
     /// DELETE an object (tests).
     public func delete(key: String) throws {
         _ = try perform(method: "DELETE", url: url(key: key), key: key)
@@ -249,7 +254,9 @@ public final class S3Client: @unchecked Sendable {
 
         var list: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(list) }
-        let headers = ["x-amz-content-sha256: UNSIGNED-PAYLOAD"] + extraHeaders + (upload != nil ? ["Expect:"] : [])
+        // No "Expect:" override here: curl would sign the header it then leaves out, and S3
+        // would refuse the signature.
+        let headers = ["x-amz-content-sha256: UNSIGNED-PAYLOAD"] + extraHeaders
         for line in headers { list = curl_slist_append(list, line) }
 
         let errbuf = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -300,7 +307,7 @@ public final class S3Client: @unchecked Sendable {
         if let trace = cfg.trace {
             let ms = Int((monotonicSeconds() - started) * 1000)
             var line = "\(method) \(url)"
-            for x in headers where !x.isEmpty && x != "Expect:" { line += " [\(x)]" }
+            for x in headers { line += " [\(x)]" }
             line += " [Authorization: AWS4-HMAC-SHA256 Credential=\(cfg.credentials.accessKeyID)/... Signature=<redacted>]"
             line += " -> "
             line += rc == CURLE_OK ? "\(t.status)" : "curl \(rc.rawValue) (status \(t.status))"
@@ -354,8 +361,10 @@ private func s3HeaderCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, 
     let count = size * n
     guard let ptr, let ctx else { return count }
     let t = Unmanaged<S3Client.Transfer>.fromOpaque(ctx).takeUnretainedValue()
-    var line = String(decoding: UnsafeRawBufferPointer(start: ptr, count: count), as: UTF8.self)
-    while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+    // Trim CR/LF as bytes: "\r\n" is one Character, so String.hasSuffix("\n") misses it.
+    var raw = UnsafeRawBufferPointer(start: ptr, count: count)[...]
+    while let last = raw.last, last == 10 || last == 13 { raw = raw.dropLast() }
+    let line = String(decoding: raw, as: UTF8.self)
     if line.hasPrefix("HTTP/") {
         // A new response (after 100 Continue, for instance): start over.
         let parts = line.split(separator: " ", maxSplits: 2)
@@ -363,7 +372,8 @@ private func s3HeaderCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, 
         t.headers = [:]
     } else if let colon = line.firstIndex(of: ":") {
         let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
+        var value = line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
+        while let l = value.last, l == " " || l == "\t" { value = value.dropLast() }
         t.headers[name] = String(value)
     }
     return count

@@ -23,6 +23,15 @@ public struct S3Error: Error, CustomStringConvertible, Sendable {
         case cancelled
         /// Missing or invalid configuration (no credentials, bad endpoint).
         case configuration(String)
+
+        /// The text of a transport, integrity, changed, protocol or configuration error.
+        public var message: String {
+            switch self {
+            case let .http(_, _, m): return m ?? ""
+            case let .transport(_, m), let .integrity(m), let .changed(m), let .protocolError(m), let .configuration(m): return m
+            case .cancelled: return "cancelled"
+            }
+        }
     }
 
     public let kind: Kind

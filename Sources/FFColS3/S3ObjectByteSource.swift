@@ -29,7 +29,7 @@ import Foundation
 /// `tee`, if given, sees every chunk on the transfer thread before it is queued (for
 /// `--keep-raw`); an error it throws stops the transfer and is thrown by `read`.
 ///
-/// `cancel()` (or deinit) stops the transfer; `read` then throws `S3Error` `.cancelled`.
+/// `cancel()` (or deinit) stops the transfer; every later `read` throws `S3Error` `.cancelled`.
 public final class S3ObjectByteSource: ByteSource, @unchecked Sendable {
     public let name: String
     public let client: S3Client
@@ -108,9 +108,9 @@ public final class S3ObjectByteSource: ByteSource, @unchecked Sendable {
         cond.lock()
         defer { cond.unlock() }
         while chunks.isEmpty && !finished && !cancelled { cond.wait() }
+        if cancelled { throw S3Error(.cancelled, key: key) }
         if chunks.isEmpty {
             if let failure { throw failure }
-            if cancelled { throw S3Error(.cancelled, key: key) }
             return 0
         }
         var n = 0
