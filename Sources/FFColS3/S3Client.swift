@@ -286,6 +286,9 @@ public final class S3Client: @unchecked Sendable {
             t.upload = upload ?? []
             ffcol_curl_setopt_off(h, CURLOPT_INFILESIZE_LARGE, curl_off_t(t.upload.count))
             ffcol_curl_setopt_read(h, s3ReadCallback)
+            // curl sends "Expect: 100-continue" with a body; servers that never answer it
+            // (moto) would cost a second per upload.
+            ffcol_curl_setopt_long(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 100)
         default: ffcol_curl_setopt_ptr(h, CURLOPT_CUSTOMREQUEST, method)
         }
 
