@@ -19,10 +19,16 @@ static inline CURLcode ffcol_curl_setopt_write(CURL *h, size_t (*f)(char *, size
 static inline CURLcode ffcol_curl_setopt_header(CURL *h, size_t (*f)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, f);
 }
+static inline CURLcode ffcol_curl_setopt_read(CURL *h, size_t (*f)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(h, CURLOPT_READFUNCTION, f);
+}
 static inline CURLcode ffcol_curl_getinfo_long(CURL *h, CURLINFO i, long *v) {
     return curl_easy_getinfo(h, i, v);
 }
 static inline CURLcode ffcol_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) {
+    return curl_easy_getinfo(h, i, v);
+}
+static inline CURLcode ffcol_curl_getinfo_double(CURL *h, CURLINFO i, double *v) {
     return curl_easy_getinfo(h, i, v);
 }
 #endif

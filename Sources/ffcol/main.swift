@@ -16,7 +16,8 @@ struct FFColCommand: ParsableCommand {
         The default root comes from config/ffcol.yaml (key 'root'), else ./data.
         """,
         version: Converter.version,
-        subcommands: [DemoCommand.self, ConvertCommand.self, ScanCommand.self, InspectCommand.self, VerifyCommand.self])
+        subcommands: [DemoCommand.self, SynthCommand.self, ConvertCommand.self, ScanCommand.self, InspectCommand.self,
+                      VerifyCommand.self, DownloadCommand.self, StatusCommand.self, CalendarCommand.self])
 }
 
 FFColCommand.main()
