@@ -6,7 +6,7 @@ import Darwin
 import ArgumentParser
 import FFCol
 
-/// Settings from `config/ffcol.yaml` (or the file named by `FFCOL_CONFIG`).
+/// Settings from `config/ffcol.yaml` (or the file named by `FFCOL_CONFIG`), and `FFCOL_ROOT`.
 struct Settings {
     var root = "data"
     var path: String?
@@ -15,19 +15,18 @@ struct Settings {
         var s = Settings()
         let env = getenv("FFCOL_CONFIG").map { String(cString: $0) }
         let path = env ?? "config/ffcol.yaml"
-        guard let text = readTextFile(path) else { return s }
-        s.path = path
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            var line = Substring(raw)
-            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
-            guard !line.hasPrefix(" "), !line.hasPrefix("\t"), let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon].trimmingSpaces
-            var value = line[line.index(after: colon)...].trimmingSpaces
-            if value.count >= 2, (value.hasPrefix("\"") && value.hasSuffix("\"")) || (value.hasPrefix("'") && value.hasSuffix("'")) {
-                value = String(value.dropFirst().dropLast())
+        if let text = readTextFile(path) {
+            s.path = path
+            do {
+                let y = try SimpleYAML.parse(text, file: path)
+                if let r = try SimpleYAML.string(y, "root", file: path), !r.isEmpty { s.root = r }
+            } catch {
+                note("ffcol: warning: ignoring \(error)")
             }
-            if key == "root", !value.isEmpty { s.root = value }
+        } else if env != nil {
+            note("ffcol: warning: FFCOL_CONFIG names \(path), which cannot be read")
         }
+        if let r = getenv("FFCOL_ROOT").map({ String(cString: $0) }), !r.isEmpty { s.root = r }
         return s
     }
 }
