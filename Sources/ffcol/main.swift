@@ -6,7 +6,7 @@ struct FFColCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ffcol",
         abstract: "Convert Polygon/Massive flat files to columnar .ffc files and scan them.",
-        subcommands: [])
+        subcommands: [SynthCommand.self])
 }
 
 FFColCommand.main()
