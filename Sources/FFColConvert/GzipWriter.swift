@@ -11,7 +11,8 @@ import Darwin
 public struct GzipWriterError: Error, CustomStringConvertible, Sendable {
     /// The destination path, or `<sink>` for an in-memory writer.
     public let path: String
-    /// The operation that failed, e.g. `open`, `write`, `fsync`, `rename`, `deflate`.
+    /// The operation that failed, e.g. `open of temporary x.csv.gz.tmp-123`, `write to ...`,
+    /// `fsync of ...`, `rename from ...`, `deflate`.
     public let operation: String
     /// The reason: the errno text or the zlib message.
     public let reason: String
@@ -46,7 +47,7 @@ final class AtomicFile {
         self.path = path
         self.tempPath = "\(path).tmp-\(getpid())"
         fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw GzipWriterError.posix(tempPath, "open") }
+        if fd < 0 { throw GzipWriterError.posix(path, "open of temporary \(tempPath)") }
     }
 
     /// Writes all of `bytes`, retrying on EINTR and short writes.
@@ -60,7 +61,7 @@ final class AtomicFile {
             let n = posixWrite(fd, p, left)
             if n < 0 {
                 if currentErrno() == EINTR { continue }
-                throw GzipWriterError.posix(tempPath, "write")
+                throw GzipWriterError.posix(path, "write to \(tempPath)")
             }
             p += n
             left -= n
@@ -78,12 +79,12 @@ final class AtomicFile {
             let e = currentErrno()
             _ = posixClose(f)
             unlink(tempPath)
-            throw GzipWriterError.posix(tempPath, "fsync", e)
+            throw GzipWriterError.posix(path, "fsync of \(tempPath)", e)
         }
         if posixClose(f) != 0 {
             let e = currentErrno()
             unlink(tempPath)
-            throw GzipWriterError.posix(tempPath, "close", e)
+            throw GzipWriterError.posix(path, "close of \(tempPath)", e)
         }
         if rename(tempPath, path) != 0 {
             let e = currentErrno()

@@ -23,16 +23,16 @@ struct SynthCommand: ParsableCommand {
             options always produce a byte-identical file.
 
             --out takes a file path ending in .csv.gz (gzip) or .csv (plain text), or a \
-            directory, in which case the S3 key layout is used below it, e.g. \
-            DIR/us_options_opra/minute_aggs_v1/2025/09/2025-09-29.csv.gz. Files are written \
-            atomically (temporary file, fsync, rename).
+            directory, in which case the S3 key layout is used below it (directories are \
+            created), e.g. DIR/us_options_opra/minute_aggs_v1/2025/09/2025-09-29.csv.gz. Files \
+            are written atomically (temporary file, fsync, rename).
 
             A one-line summary goes to standard error: rows, tickers, CSV bytes, gzip bytes, \
             seconds.
 
             Examples:
               ffcol synth --out /tmp/opts.csv.gz
-              ffcol synth --dataset stocks_minute --date 2025-03-10 --rows 100000 --out data/
+              ffcol synth --dataset stocks_minute --rows 100000 --out data/
               ffcol synth --dataset stocks_day --shuffle --crlf --out /tmp/day.csv
             """)
 
@@ -103,11 +103,12 @@ struct SynthCommand: ParsableCommand {
                                    shuffle: shuffle, crlf: crlf)
         var path = out
         if !out.hasSuffix(".csv.gz") && !out.hasSuffix(".csv") {
+            // A directory: the S3 key layout below it, creating directories as needed.
             let dir = out.hasSuffix("/") ? String(out.dropLast()) : out
             path = (dir.isEmpty ? "" : dir + "/") + ds.key(for: day)
-        }
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            try SynthCommand.makeDirectories(String(path[..<slash]))
+            if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+                try SynthCommand.makeDirectories(String(path[..<slash]))
+            }
         }
 
         let clock = ContinuousClock()
