@@ -262,19 +262,26 @@ struct Xoshiro {
 enum DetMath {
     static let ln2 = 0.6931471805599453
 
+    /// 1/k! for k = 0...13 (Taylor coefficients of exp on |r| <= ln2/2; truncation < 1e-17).
+    static let expCoefficients: [Double] = {
+        var c = [1.0]
+        for k in 1...13 { c.append(c[k - 1] / Double(k)) }
+        return c
+    }()
+
+    /// 1/(2k+1) for the atanh series of log.
+    static let oddReciprocals: [Double] = (0..<13).map { 1 / Double(2 * $0 + 1) }
+
     static func exp(_ x: Double) -> Double {
         if x > 709 { return .infinity }
         if x < -745 { return 0 }
         let k = (x / ln2).rounded()
         let r = x - k * ln2
-        var term = 1.0, sum = 1.0
-        for i in 1...20 {
-            term = term * r / Double(i)
-            sum += term
-        }
+        var p = expCoefficients[13]
+        for i in stride(from: 12, through: 0, by: -1) { p = p * r + expCoefficients[i] }
         // Scale by 2^k in two steps so that subnormal results are handled.
         let k1 = Int(k) / 2, k2 = Int(k) - Int(k) / 2
-        return sum * Double(sign: .plus, exponent: k1, significand: 1) * Double(sign: .plus, exponent: k2, significand: 1)
+        return p * Double(sign: .plus, exponent: k1, significand: 1) * Double(sign: .plus, exponent: k2, significand: 1)
     }
 
     static func log(_ x: Double) -> Double {
@@ -282,16 +289,11 @@ enum DetMath {
         var m = x.significand            // [1, 2)
         var e = Double(x.exponent)
         if m > 1.4142135623730951 { m = m / 2; e += 1 }
-        let s = (m - 1) / (m + 1)         // |s| < 0.1716
+        let s = (m - 1) / (m + 1)         // |s| < 0.1716, s^2 < 0.0295
         let s2 = s * s
-        var term = s, sum = 0.0
-        var n = 1.0
-        while n < 40 {
-            sum += term / n
-            term = term * s2
-            n += 2
-        }
-        return 2 * sum + e * ln2
+        var p = oddReciprocals[12]
+        for i in stride(from: 11, through: 0, by: -1) { p = p * s2 + oddReciprocals[i] }
+        return 2 * s * p + e * ln2
     }
 
     /// Standard normal CDF (Abramowitz-Stegun 26.2.17, error < 7.5e-8).
@@ -750,6 +752,15 @@ struct ByteWriter {
         count += n
     }
 
+    /// The symbol's bytes (stores all 24 bytes, advances by its length).
+    @inline(__always) mutating func symbol(_ k: SymbolKey) {
+        let p = UnsafeMutableRawPointer(base + count)
+        p.storeBytes(of: k.w0.bigEndian, as: UInt64.self)
+        (p + 8).storeBytes(of: k.w1.bigEndian, as: UInt64.self)
+        (p + 16).storeBytes(of: k.w2.bigEndian, as: UInt64.self)
+        count += k.count
+    }
+
     @inline(__always) static func digitCount(_ v: UInt64) -> Int {
         var d = 1, t = v
         while t >= 10 { t /= 10; d += 1 }
@@ -1091,7 +1102,7 @@ struct Emitter {
     @inline(__always) func writeRow(_ w: inout ByteWriter, _ vrng: inout Xoshiro, _ rng: inout Xoshiro,
                                     key: SymbolKey, volume: Int, trades: Int,
                                     o op: Int64, c: Int64, h: Int64, l: Int64, ts: Int64) {
-        for i in 0..<key.count { w.byte(key.byte(i)) }
+        w.symbol(key)
         w.byte(44)
         // Volume: with fractional volumes, some get a fraction (12.5, 0.25), a few are spelled `N.0`.
         if o.fractionalVolume {

@@ -163,6 +163,25 @@ final class SynthTests: XCTestCase {
 
     static let pinnedHash = "a1f7ccf6ec6a7ac1"
 
+    func testDeterministicMathIsAccurate() {
+        var x = -30.0
+        while x < 30 {
+            let e = DetMath.exp(x), ref = Glibc.exp(x)
+            XCTAssertLessThan(abs(e - ref) / ref, 1e-14, "exp(\(x))")
+            x += 0.0137
+        }
+        var y = 1e-6
+        while y < 1e6 {
+            let l = DetMath.log(y), ref = Glibc.log(y)
+            XCTAssertLessThan(abs(l - ref), 1e-14 * max(1, abs(ref)), "log(\(y))")
+            y *= 1.0173
+        }
+        XCTAssertEqual(DetMath.log(1), 0)
+        XCTAssertEqual(DetMath.exp(0), 1)
+        XCTAssertEqual(DetMath.phi(0), 0.5, accuracy: 1e-7)
+        XCTAssertEqual(DetMath.phi(1.96), 0.9750021, accuracy: 1e-6)
+    }
+
     // MARK: - Shape
 
     func testExactRowCountHeaderAndSummary() throws {
