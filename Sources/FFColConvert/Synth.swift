@@ -730,7 +730,7 @@ enum Planner {
 // MARK: - Output buffer
 
 /// Appends ASCII to a fixed buffer (no bounds checks: callers keep a row's worth of slack).
-struct ByteWriter {
+struct CSVTextWriter {
     let base: UnsafeMutablePointer<UInt8>
     let capacity: Int
     var count = 0
@@ -768,7 +768,7 @@ struct ByteWriter {
     }
 
     @inline(__always) mutating func uint(_ v: UInt64) {
-        let d = ByteWriter.digitCount(v)
+        let d = CSVTextWriter.digitCount(v)
         var i = count + d - 1
         var n = v
         repeat {
@@ -795,7 +795,7 @@ struct ByteWriter {
 
     /// A fixed-point value `v / 10^scale` (v >= 0) in shortest form: `147.3`, `12`, `0.0125`.
     @inline(__always) mutating func decimal(_ v: UInt64, scale: Int) {
-        let p = ByteWriter.pow10[scale]
+        let p = CSVTextWriter.pow10[scale]
         uint(v / p)
         var frac = v % p
         if frac != 0 {
@@ -808,7 +808,7 @@ struct ByteWriter {
 
     /// `v / 10^scale` with exactly `decimals` (>= scale) decimals: `17.740000`.
     mutating func fixed(_ v: UInt64, scale: Int, decimals: Int) {
-        let p = ByteWriter.pow10[scale]
+        let p = CSVTextWriter.pow10[scale]
         uint(v / p)
         byte(UInt8(ascii: "."))
         padded(v % p, scale)
@@ -819,7 +819,7 @@ struct ByteWriter {
     mutating func exponent(_ v: UInt64, scale: Int, upper: Bool) {
         var mant = v, zeros = 0
         while mant % 10 == 0 { mant /= 10; zeros += 1 }
-        let nd = ByteWriter.digitCount(mant)
+        let nd = CSVTextWriter.digitCount(mant)
         let e = nd - 1 + zeros - scale
         let start = count
         uint(mant)
@@ -894,7 +894,7 @@ struct Emitter {
         words.deallocate()
     }
 
-    mutating func flush(_ w: inout ByteWriter, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    mutating func flush(_ w: inout CSVTextWriter, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard w.count > 0 else { return }
         try sink(UnsafeRawBufferPointer(start: w.base, count: w.count))
         csvBytes += Int64(w.count)
@@ -902,7 +902,7 @@ struct Emitter {
     }
 
     mutating func run(_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> SynthSummary {
-        var out = ByteWriter(capacity: blockSize + 64 * 1024)
+        var out = CSVTextWriter(capacity: blockSize + 64 * 1024)
         defer { out.release() }
         for b in Synth.header.utf8 { out.byte(b) }
         if o.crlf { out.byte(13) }
@@ -929,7 +929,7 @@ struct Emitter {
         }
 
         // A reversed ticker's rows are built in `scratch` and copied line by line backwards.
-        var scratch = ByteWriter(capacity: o.shuffle ? 1024 * 1024 : 0)
+        var scratch = CSVTextWriter(capacity: o.shuffle ? 1024 * 1024 : 0)
         defer { scratch.release() }
         var lineStarts: [Int] = []
         lineStarts.reserveCapacity(o.shuffle ? 1024 : 0)
@@ -1008,7 +1008,7 @@ struct Emitter {
 
     /// The rows of one ticker into `w`. Unless `record`, flushes `w` to `sink` whenever a block
     /// is full; with `record`, appends the offset of each line to `lineStarts` and never flushes.
-    mutating func emitRows(_ inst: Instrument, into w: inout ByteWriter, lineStarts: inout [Int], record: Bool,
+    mutating func emitRows(_ inst: Instrument, into w: inout CSVTextWriter, lineStarts: inout [Int], record: Bool,
                            sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let seed = inst.key.hash64 ^ o.seed
         var rng = Xoshiro(seed: seed)
@@ -1086,7 +1086,7 @@ struct Emitter {
         }
     }
 
-    @inline(__always) func writePrice(_ w: inout ByteWriter, _ vrng: inout Xoshiro, _ v: Int64, _ style: PriceStyle) {
+    @inline(__always) func writePrice(_ w: inout CSVTextWriter, _ vrng: inout Xoshiro, _ v: Int64, _ style: PriceStyle) {
         w.byte(44)
         if o.exponentNotation && vrng.chance(0.01) {
             w.exponent(UInt64(v), scale: 4, upper: vrng.chance(0.25))
@@ -1099,7 +1099,7 @@ struct Emitter {
         }
     }
 
-    @inline(__always) func writeRow(_ w: inout ByteWriter, _ vrng: inout Xoshiro, _ rng: inout Xoshiro,
+    @inline(__always) func writeRow(_ w: inout CSVTextWriter, _ vrng: inout Xoshiro, _ rng: inout Xoshiro,
                                     key: SymbolKey, volume: Int, trades: Int,
                                     o op: Int64, c: Int64, h: Int64, l: Int64, ts: Int64) {
         w.symbol(key)

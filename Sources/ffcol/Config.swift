@@ -66,4 +66,5 @@ extension TradingDate: ExpressibleByArgument {
 struct Failure: Error, CustomStringConvertible {
     var description: String
     init(_ s: String) { description = s }
+    init(description: String) { self.description = description }
 }

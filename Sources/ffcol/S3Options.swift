@@ -56,10 +56,6 @@ func printErr(_ s: String) {
     FileHandle.standardError.write((s + "\n").data(using: .utf8)!)
 }
 
-/// An error already explained on stderr: exit with `code`.
-struct Failure: Error, CustomStringConvertible {
-    var description: String
-}
 
 func formatBytes(_ n: Int64) -> String {
     let v = Double(n)
