@@ -47,7 +47,7 @@ public struct CSVParser {
 
     /// Parses every line in `region`. Returns the number of data rows appended.
     @discardableResult
-    public mutating func parseLines(_ region: UnsafeRawBufferPointer, into sink: RowSink) throws -> Int {
+    public mutating func parseLines(_ region: UnsafeRawBufferPointer, into sink: inout RowSink) throws -> Int {
         guard let rb = region.baseAddress, region.count > 0 else { return 0 }
         var p = rb.assumingMemoryBound(to: UInt8.self)
         let end = p + region.count
@@ -58,7 +58,7 @@ public struct CSVParser {
         // Safe: every read below is guarded by `p < end` (or `q < e`) against the region end.
         while p < end {
             line &+= 1
-            p = try parseRow(p, end, sink)
+            p = try parseRow(p, end, &sink)
             rows &+= 1
         }
         return rows
@@ -85,7 +85,7 @@ public struct CSVParser {
     }
 
     @inline(__always)
-    mutating func parseRow(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ sink: RowSink) throws -> UnsafePointer<UInt8> {
+    mutating func parseRow(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ sink: inout RowSink) throws -> UnsafePointer<UInt8> {
         var p = start
         // Ticker: up to the first comma.
         let t0 = p

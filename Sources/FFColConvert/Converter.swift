@@ -82,7 +82,8 @@ public enum Converter {
         let outPath = store.path(dataset: dataset, date: date)
         let writer = try FFCWriter(path: outPath, zstdLevel: options.zstdLevel)
         let name = source.name
-        let sink = RowSink(dataset: dataset, date: date, writer: writer, targetRows: options.targetChunkRows,
+        let chunkWriter = AsyncChunkWriter(writer: writer, chunkCapacity: max(1, options.targetChunkRows) * 4 + 1024)
+        var sink = RowSink(dataset: dataset, date: date, writer: chunkWriter, targetRows: options.targetChunkRows,
                            fileName: name, strict: options.strict)
         var parser = CSVParser(fileName: name)
         var lines = LineAssembler()
@@ -102,9 +103,9 @@ public enum Converter {
         do {
             while let (buf, n) = try pipe.pop() {
                 defer { pipe.giveBack(buf) }
-                try lines.feed(UnsafeRawBufferPointer(rebasing: buf[0..<n]), parser: &parser, sink: sink)
+                try lines.feed(UnsafeRawBufferPointer(rebasing: buf[0..<n]), parser: &parser, sink: &sink)
             }
-            try lines.finish(parser: &parser, sink: sink)
+            try lines.finish(parser: &parser, sink: &sink)
             producer.join()
             guard parser.sawHeader else {
                 throw ConvertError(.emptyInput, file: name, "the input is empty; expected at least the header line")
@@ -113,6 +114,7 @@ public enum Converter {
                 throw ConvertError(.emptyInput, file: name, line: 1, "the file has a header but no rows; nothing to convert")
             }
             try sink.finish()
+            chunkWriter.stop()
             var prov: [(String, String)] = [
                 ("source", options.sourceName ?? name),
                 ("source_bytes", String(options.sourceSize ?? inflater.bytesIn)),
@@ -134,6 +136,7 @@ public enum Converter {
         } catch {
             pipe.cancel()
             producer.join()
+            chunkWriter.stop()
             writer.abort()
             throw error
         }

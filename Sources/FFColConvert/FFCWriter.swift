@@ -119,7 +119,7 @@ public final class FFCWriter {
     // MARK: Read-back (for input found unsorted after chunks were written)
 
     /// Decodes every chunk written so far and forgets them; the file is truncated to its header.
-    func takeBack(into sink: RowSink) throws {
+    func takeBack(into sink: inout RowSink) throws {
         let dctx = ZstdDecompressor()
         var scratch: [Int64] = []
         func block(_ b: BlockRef) throws -> [UInt8] {

@@ -116,7 +116,7 @@ struct LineAssembler {
 
     init(maxLine: Int = 1 << 20) { self.maxLine = maxLine; carry.reserveCapacity(4096) }
 
-    mutating func feed(_ block: UnsafeRawBufferPointer, parser: inout CSVParser, sink: RowSink) throws {
+    mutating func feed(_ block: UnsafeRawBufferPointer, parser: inout CSVParser, sink: inout RowSink) throws {
         guard let base = block.baseAddress, block.count > 0 else { return }
         var rest = block
         if !carry.isEmpty {
@@ -127,7 +127,7 @@ struct LineAssembler {
             }
             let k = base.distance(to: UnsafeRawPointer(nl)) + 1
             carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: block[0..<k]))
-            _ = try carry.withUnsafeBytes { try parser.parseLines($0, into: sink) }
+            _ = try carry.withUnsafeBytes { try parser.parseLines($0, into: &sink) }
             carry.removeAll(keepingCapacity: true)
             rest = UnsafeRawBufferPointer(rebasing: block[k...])
         }
@@ -136,7 +136,7 @@ struct LineAssembler {
         var k = rest.count
         while k > 0, rest[k - 1] != 10 { k -= 1 }
         if k > 0 {
-            try parser.parseLines(UnsafeRawBufferPointer(rebasing: rest[0..<k]), into: sink)
+            try parser.parseLines(UnsafeRawBufferPointer(rebasing: rest[0..<k]), into: &sink)
             carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[k...]))
         } else {
             carry.append(contentsOf: rest)
@@ -152,9 +152,9 @@ struct LineAssembler {
     }
 
     /// At the end of the input: the last line, if it has no newline.
-    mutating func finish(parser: inout CSVParser, sink: RowSink) throws {
+    mutating func finish(parser: inout CSVParser, sink: inout RowSink) throws {
         if !carry.isEmpty {
-            _ = try carry.withUnsafeBytes { try parser.parseLines($0, into: sink) }
+            _ = try carry.withUnsafeBytes { try parser.parseLines($0, into: &sink) }
             carry.removeAll()
         }
     }

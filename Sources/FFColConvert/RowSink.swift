@@ -5,30 +5,95 @@ import Darwin
 #endif
 import FFCol
 
-// MARK: - Stage 3: per-column builders, order check, chunking
+// MARK: - Stage 3: per-column builders
 
-/// Receives parsed rows, keeps them in per-column arrays, checks order and the date of each
-/// `window_start`, and hands whole-ticker chunks to the writer.
-///
-/// While the input is in (ticker, window_start) order, rows are written out as chunks as soon
-/// as enough whole tickers are pending, so memory stays bounded. When a row out of order is
-/// seen, the rows already written are read back and every row is kept until the end, then
-/// sorted (stable) and written: unsorted input costs memory proportional to its rows.
-public final class RowSink {
-    public let dataset: Dataset
-    public let date: TradingDate
-    let writer: FFCWriter
-    let targetRows: Int
-    let fileName: String
-    let strict: Bool
-
-    // Pending rows.
+/// Rows held in per-column arrays, with runs of equal tickers.
+/// Invariants: the seven column arrays have equal counts; `rowEnds` and `nameEnds` have one
+/// entry per run, strictly increasing, the last `rowEnds` equal to the row count.
+public struct Rows {
     var volume: [Double] = [], open: [Double] = [], close: [Double] = [], high: [Double] = [], low: [Double] = []
     var windowStart: [Int64] = [], transactions: [Int64] = []
-    // Runs of equal tickers among pending rows.
     var names: [UInt8] = []
     var nameEnds: [UInt32] = []
     var rowEnds: [UInt32] = []
+
+    init(capacity: Int) {
+        volume.reserveCapacity(capacity); open.reserveCapacity(capacity); close.reserveCapacity(capacity)
+        high.reserveCapacity(capacity); low.reserveCapacity(capacity)
+        windowStart.reserveCapacity(capacity); transactions.reserveCapacity(capacity)
+        names.reserveCapacity(min(capacity * 8, 1 << 20)); nameEnds.reserveCapacity(1024); rowEnds.reserveCapacity(1024)
+    }
+
+    var count: Int { volume.count }
+    var isEmpty: Bool { volume.isEmpty }
+
+    mutating func removeAll() {
+        volume.removeAll(keepingCapacity: true); open.removeAll(keepingCapacity: true)
+        close.removeAll(keepingCapacity: true); high.removeAll(keepingCapacity: true)
+        low.removeAll(keepingCapacity: true); windowStart.removeAll(keepingCapacity: true)
+        transactions.removeAll(keepingCapacity: true)
+        names.removeAll(keepingCapacity: true); nameEnds.removeAll(keepingCapacity: true)
+        rowEnds.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always) mutating func appendValues(_ v: Double, _ o: Double, _ c: Double, _ h: Double, _ l: Double,
+                                                 _ ts: Int64, _ n: Int64) {
+        volume.append(v); open.append(o); close.append(c); high.append(h); low.append(l)
+        windowStart.append(ts); transactions.append(n)
+    }
+
+    @inline(__always) mutating func startRun(_ t: UnsafeRawBufferPointer) {
+        names.append(contentsOf: t)
+        nameEnds.append(UInt32(names.count))
+        rowEnds.append(UInt32(volume.count))
+    }
+
+    /// Start of the last run's name in `names`.
+    @inline(__always) var lastNameStart: Int { nameEnds.count > 1 ? Int(nameEnds[nameEnds.count - 2]) : 0 }
+
+    /// Hands the columns to `body` as one chunk.
+    func withColumns<T>(_ body: (ColumnsView, UnsafeRawBufferPointer, UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) throws -> T) rethrows -> T {
+        try volume.withUnsafeBufferPointer { v in try open.withUnsafeBufferPointer { o in
+        try close.withUnsafeBufferPointer { c in try high.withUnsafeBufferPointer { h in
+        try low.withUnsafeBufferPointer { l in try windowStart.withUnsafeBufferPointer { ts in
+        try transactions.withUnsafeBufferPointer { tx in
+        try names.withUnsafeBytes { nb in try nameEnds.withUnsafeBufferPointer { ne in
+        try rowEnds.withUnsafeBufferPointer { re in
+            try body(ColumnsView(floats: [v, o, c, h, l], ints: [ts, tx]), nb, ne, re)
+        } } } } } } } } } }
+    }
+}
+
+/// The options root of a ticker (`O:ROOT` + 15 characters), or the whole ticker.
+@inline(__always) func rootLength(_ t: UnsafeRawBufferPointer) -> Int {
+    t.count >= 18 && t[0] == UInt8(ascii: "O") && t[1] == UInt8(ascii: ":") ? t.count - 15 : t.count
+}
+
+@inline(__always) func sameRoot(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    let la = rootLength(a), lb = rootLength(b)
+    return la == lb && memcmp(a.baseAddress!, b.baseAddress!, la) == 0
+}
+
+// MARK: - The row sink: order check, date check, chunking
+
+/// Receives parsed rows, checks order and the date of each `window_start`, and hands
+/// whole-ticker chunks to the writer (encoded and compressed on the writer's own thread).
+///
+/// While the input is in (ticker, window_start) order, rows are handed on as chunks as soon as
+/// enough whole tickers are pending, so memory stays bounded. When a row out of order is seen,
+/// the rows already written are read back and every row is kept until the end, then sorted
+/// (stable) and written: unsorted input costs memory proportional to its rows.
+///
+/// A struct used `inout` by the parser: no reference counting or dynamic exclusivity checks
+/// per row.
+public struct RowSink {
+    public let dataset: Dataset
+    public let date: TradingDate
+    let writer: AsyncChunkWriter
+    let targetRows: Int
+    let fileName: String
+    let strict: Bool
+    var rows: Rows
 
     public private(set) var sorted = true
     public private(set) var rowCount = 0
@@ -39,23 +104,19 @@ public final class RowSink {
     let dayStart: Int64, dayEnd: Int64
     private var lastTs = Int64.min
 
-    public init(dataset: Dataset, date: TradingDate, writer: FFCWriter, targetRows: Int, fileName: String, strict: Bool) {
+    init(dataset: Dataset, date: TradingDate, writer: AsyncChunkWriter, targetRows: Int, fileName: String, strict: Bool) {
         self.dataset = dataset; self.date = date; self.writer = writer
         self.targetRows = max(1, targetRows); self.fileName = fileName; self.strict = strict
         dayStart = EasternTime.unixNanos(date: date, minuteOfDay: 0)
         dayEnd = EasternTime.unixNanos(date: date.adding(days: 1), minuteOfDay: 0)
-        let cap = self.targetRows * 4 + 1024
-        volume.reserveCapacity(cap); open.reserveCapacity(cap); close.reserveCapacity(cap)
-        high.reserveCapacity(cap); low.reserveCapacity(cap)
-        windowStart.reserveCapacity(cap); transactions.reserveCapacity(cap)
-        names.reserveCapacity(64 * 1024); nameEnds.reserveCapacity(8192); rowEnds.reserveCapacity(8192)
+        rows = Rows(capacity: min(self.targetRows * 4 + 1024, 1 << 22))
     }
 
     /// Byte comparison of the current (last) run's ticker with `t`: <0, 0, >0.
     @inline(__always) func compareLast(_ t: UnsafeRawBufferPointer) -> Int {
-        let start = nameEnds.count > 1 ? Int(nameEnds[nameEnds.count - 2]) : 0
-        let len = names.count - start
-        return names.withUnsafeBytes { nb in
+        let start = rows.lastNameStart
+        let len = rows.names.count - start
+        return rows.names.withUnsafeBytes { nb in
             // Safe: start..<names.count is the last run's name, inside the array.
             let r = memcmp(nb.baseAddress! + start, t.baseAddress!, min(len, t.count))
             if r != 0 { return Int(r) }
@@ -63,24 +124,15 @@ public final class RowSink {
         }
     }
 
-    /// The options root of a ticker (`O:ROOT` + 15 characters), or the whole ticker.
-    @inline(__always) static func rootLength(_ t: UnsafeRawBufferPointer) -> Int {
-        t.count >= 18 && t[0] == UInt8(ascii: "O") && t[1] == UInt8(ascii: ":") ? t.count - 15 : t.count
-    }
-
     @inline(__always) func lastRootDiffers(_ t: UnsafeRawBufferPointer) -> Bool {
-        let start = nameEnds.count > 1 ? Int(nameEnds[nameEnds.count - 2]) : 0
-        return names.withUnsafeBytes { nb in
-            let last = UnsafeRawBufferPointer(rebasing: nb[start..<nb.count])
-            let a = RowSink.rootLength(last), b = RowSink.rootLength(t)
-            return a != b || memcmp(last.baseAddress!, t.baseAddress!, a) != 0
-        }
+        let start = rows.lastNameStart
+        return rows.names.withUnsafeBytes { nb in !sameRoot(UnsafeRawBufferPointer(rebasing: nb[start...]), t) }
     }
 
     /// Appends one parsed row.
     @inline(__always)
-    public func append(ticker t: UnsafeRawBufferPointer, volume v: Double, open o: Double, close c: Double, high h: Double,
-                       low l: Double, windowStart ts: Int64, transactions n: Int64, line: Int) throws {
+    public mutating func append(ticker t: UnsafeRawBufferPointer, volume v: Double, open o: Double, close c: Double, high h: Double,
+                                low l: Double, windowStart ts: Int64, transactions n: Int64, line: Int) throws {
         if ts < dayStart || ts >= dayEnd {
             if strict {
                 throw ConvertError(.strict, file: fileName, line: line, column: "window_start", text: String(ts),
@@ -93,91 +145,77 @@ public final class RowSink {
     }
 
     @inline(__always)
-    func appendUnchecked(ticker t: UnsafeRawBufferPointer, volume v: Double, open o: Double, close c: Double,
-                         high h: Double, low l: Double, windowStart ts: Int64, transactions n: Int64) throws {
+    mutating func appendUnchecked(ticker t: UnsafeRawBufferPointer, volume v: Double, open o: Double, close c: Double,
+                                  high h: Double, low l: Double, windowStart ts: Int64, transactions n: Int64) throws {
         // cmp < 0: the new ticker sorts after the current one (in order).
-        let cmp = nameEnds.isEmpty ? -1 : compareLast(t)
+        let cmp = rows.nameEnds.isEmpty ? -1 : compareLast(t)
         if cmp == 0 {
             if ts < lastTs {
                 if sorted { try becomeUnsorted() }
             } else if ts == lastTs { duplicateTimestamps += 1 }
-            rowEnds[rowEnds.count - 1] += 1
+            rows.appendValues(v, o, c, h, l, ts, n)
+            rows.rowEnds[rows.rowEnds.count - 1] = UInt32(rows.count)
         } else {
             if cmp < 0 {
                 // Safe to end a chunk here: every pending ticker is complete.
-                if sorted, volume.count >= targetRows, lastRootDiffers(t) || volume.count >= targetRows * 4 {
+                if sorted, rows.count >= targetRows, lastRootDiffers(t) || rows.count >= targetRows * 4 {
                     try flush()
                 }
-            } else {
-                if sorted { try becomeUnsorted() }
+            } else if sorted {
+                try becomeUnsorted()
             }
-            names.append(contentsOf: t)
-            nameEnds.append(UInt32(names.count))
-            rowEnds.append(UInt32(volume.count + 1))
+            rows.startRun(t)
+            rows.appendValues(v, o, c, h, l, ts, n)
+            rows.rowEnds[rows.rowEnds.count - 1] = UInt32(rows.count)
         }
         lastTs = ts
-        volume.append(v); open.append(o); close.append(c); high.append(h); low.append(l)
-        windowStart.append(ts); transactions.append(n)
         rowCount += 1
     }
 
-    private func becomeUnsorted() throws {
+    private mutating func becomeUnsorted() throws {
         sorted = false
-        guard !writer.chunks.isEmpty else { return }
-        // Move the pending rows aside, read back what was written, then re-append the pending rows.
-        let pv = volume, po = open, pc = close, ph = high, pl = low, pts = windowStart, ptx = transactions
-        let pn = names, pne = nameEnds, pre = rowEnds
+        try writer.drain()
+        guard !writer.writer.chunks.isEmpty else { return }
+        // Read back what was written, then re-append the pending rows after it.
+        let pending = rows
+        rows = Rows(capacity: pending.count)
         let savedCount = rowCount
-        clearPending()
         rowCount = 0
-        try writer.takeBack(into: self)
+        try writer.writer.takeBack(into: &self)
         var rs = 0
-        for (k, ne) in pne.enumerated() {
-            let ns = k == 0 ? 0 : Int(pne[k - 1])
-            try pn[ns..<Int(ne)].withUnsafeBytes { nb in
-                for j in rs..<Int(pre[k]) {
-                    try appendUnchecked(ticker: nb, volume: pv[j], open: po[j], close: pc[j], high: ph[j], low: pl[j],
-                                        windowStart: pts[j], transactions: ptx[j])
+        for (k, ne) in pending.nameEnds.enumerated() {
+            let ns = k == 0 ? 0 : Int(pending.nameEnds[k - 1])
+            try pending.names[ns..<Int(ne)].withUnsafeBytes { nb in
+                for j in rs..<Int(pending.rowEnds[k]) {
+                    try appendUnchecked(ticker: nb, volume: pending.volume[j], open: pending.open[j], close: pending.close[j],
+                                        high: pending.high[j], low: pending.low[j], windowStart: pending.windowStart[j],
+                                        transactions: pending.transactions[j])
                 }
             }
-            rs = Int(pre[k])
+            rs = Int(pending.rowEnds[k])
         }
         precondition(rowCount == savedCount, "read-back lost rows")
     }
 
-    private func clearPending() {
-        volume.removeAll(keepingCapacity: true); open.removeAll(keepingCapacity: true)
-        close.removeAll(keepingCapacity: true); high.removeAll(keepingCapacity: true)
-        low.removeAll(keepingCapacity: true); windowStart.removeAll(keepingCapacity: true)
-        transactions.removeAll(keepingCapacity: true)
-        names.removeAll(keepingCapacity: true); nameEnds.removeAll(keepingCapacity: true)
-        rowEnds.removeAll(keepingCapacity: true)
+    /// Hands all pending rows (sorted input) to the writer as one chunk.
+    private mutating func flush() throws {
+        guard !rows.isEmpty else { return }
+        rows = try writer.submit(rows)
     }
 
-    /// Writes all pending rows (sorted input) as one chunk.
-    private func flush() throws {
-        guard !volume.isEmpty else { return }
-        try volume.withUnsafeBufferPointer { v in try open.withUnsafeBufferPointer { o in
-        try close.withUnsafeBufferPointer { c in try high.withUnsafeBufferPointer { h in
-        try low.withUnsafeBufferPointer { l in try windowStart.withUnsafeBufferPointer { ts in
-        try transactions.withUnsafeBufferPointer { tx in
-        try names.withUnsafeBytes { nb in try nameEnds.withUnsafeBufferPointer { ne in
-        try rowEnds.withUnsafeBufferPointer { re in
-            try writer.writeChunk(ColumnsView(floats: [v, o, c, h, l], ints: [ts, tx]), names: nb, nameEnds: ne, rowEnds: re)
-        } } } } } } } } } }
-        clearPending()
-    }
-
-    /// Writes whatever is pending; for unsorted input, sorts everything first.
-    public func finish() throws {
-        if sorted { try flush(); return }
-        try writeSorted()
+    /// Writes whatever is pending (for unsorted input, sorts everything first) and waits
+    /// until every chunk is written.
+    public mutating func finish() throws {
+        if sorted { try flush() } else { try writeSorted() }
+        try writer.drain()
     }
 
     /// Stable sort of all rows by (ticker bytes, window_start), then chunked as in streaming mode.
-    private func writeSorted() throws {
-        let runCount = nameEnds.count
-        func name(_ r: Int) -> ArraySlice<UInt8> { names[(r == 0 ? 0 : Int(nameEnds[r - 1]))..<Int(nameEnds[r])] }
+    private mutating func writeSorted() throws {
+        let r = rows
+        rows = Rows(capacity: 0)
+        let runCount = r.nameEnds.count
+        func name(_ k: Int) -> ArraySlice<UInt8> { r.names[(k == 0 ? 0 : Int(r.nameEnds[k - 1]))..<Int(r.nameEnds[k])] }
         var runs = Array(0..<runCount)
         runs.sort { a, b in
             let x = name(a), y = name(b)
@@ -186,7 +224,7 @@ public final class RowSink {
         }
         // Row permutation: per ticker, its rows (in run order), stable-sorted by window_start.
         var perm: [Int] = []
-        perm.reserveCapacity(volume.count)
+        perm.reserveCapacity(r.count)
         var outNames: [UInt8] = [], outNameEnds: [UInt32] = [], outTickerEnds: [Int] = []
         var i = 0
         while i < runs.count {
@@ -196,18 +234,17 @@ public final class RowSink {
             var needSort = false
             var prev = Int64.min
             for k in i..<j {
-                let r = runs[k]
-                let rs = r == 0 ? 0 : Int(rowEnds[r - 1])
-                for row in rs..<Int(rowEnds[r]) {
-                    if windowStart[row] < prev { needSort = true }
-                    prev = windowStart[row]
+                let run = runs[k]
+                let rs = run == 0 ? 0 : Int(r.rowEnds[run - 1])
+                for row in rs..<Int(r.rowEnds[run]) {
+                    if r.windowStart[row] < prev { needSort = true }
+                    prev = r.windowStart[row]
                     perm.append(row)
                 }
             }
             if needSort {
-                let ts = windowStart
-                var seg = Array(perm[startPerm...])
-                seg = seg.enumerated().sorted { a, b in
+                let ts = r.windowStart
+                let seg = perm[startPerm...].enumerated().sorted { a, b in
                     ts[a.element] != ts[b.element] ? ts[a.element] < ts[b.element] : a.offset < b.offset
                 }.map { $0.element }
                 perm.replaceSubrange(startPerm..., with: seg)
@@ -218,45 +255,109 @@ public final class RowSink {
             i = j
         }
         // Chunk boundaries with the same rule as streaming.
-        var cv = [[Double]](repeating: [], count: 5), ci = [[Int64]](repeating: [], count: 2)
-        var cn: [UInt8] = [], cne: [UInt32] = [], cre: [UInt32] = []
-        func emit() throws {
-            guard !ci[0].isEmpty else { return }
-            try cv[0].withUnsafeBufferPointer { a in try cv[1].withUnsafeBufferPointer { b in
-            try cv[2].withUnsafeBufferPointer { c in try cv[3].withUnsafeBufferPointer { d in
-            try cv[4].withUnsafeBufferPointer { e in try ci[0].withUnsafeBufferPointer { f in
-            try ci[1].withUnsafeBufferPointer { g in try cn.withUnsafeBytes { nb in
-            try cne.withUnsafeBufferPointer { ne in try cre.withUnsafeBufferPointer { re in
-                try writer.writeChunk(ColumnsView(floats: [a, b, c, d, e], ints: [f, g]), names: nb, nameEnds: ne, rowEnds: re)
-            } } } } } } } } } }
-            for k in 0..<5 { cv[k].removeAll(keepingCapacity: true) }
-            for k in 0..<2 { ci[k].removeAll(keepingCapacity: true) }
-            cn.removeAll(keepingCapacity: true); cne.removeAll(keepingCapacity: true); cre.removeAll(keepingCapacity: true)
-        }
+        var chunk = Rows(capacity: targetRows * 4 + 1024)
         var rowStart = 0
         for t in 0..<outNameEnds.count {
             let ns = t == 0 ? 0 : Int(outNameEnds[t - 1])
-            let nm = outNames[ns..<Int(outNameEnds[t])]
-            if ci[0].count >= targetRows {
-                let rootDiffers: Bool = nm.withUnsafeBytes { tb in
-                    cn.withUnsafeBytes { cb in
-                        let ls = cne.count > 1 ? Int(cne[cne.count - 2]) : 0
-                        let last = UnsafeRawBufferPointer(rebasing: cb[ls..<cb.count])
-                        let a = RowSink.rootLength(last), b = RowSink.rootLength(tb)
-                        return a != b || memcmp(last.baseAddress!, tb.baseAddress!, a) != 0
+            try outNames[ns..<Int(outNameEnds[t])].withUnsafeBytes { tb in
+                if chunk.count >= targetRows {
+                    let differs = chunk.names.withUnsafeBytes { cb in
+                        !sameRoot(UnsafeRawBufferPointer(rebasing: cb[chunk.lastNameStart...]), tb)
                     }
+                    if differs || chunk.count >= targetRows * 4 { chunk = try writer.submit(chunk) }
                 }
-                if rootDiffers || ci[0].count >= targetRows * 4 { try emit() }
+                chunk.startRun(tb)
             }
             for p in perm[rowStart..<outTickerEnds[t]] {
-                cv[0].append(volume[p]); cv[1].append(open[p]); cv[2].append(close[p])
-                cv[3].append(high[p]); cv[4].append(low[p])
-                ci[0].append(windowStart[p]); ci[1].append(transactions[p])
+                chunk.appendValues(r.volume[p], r.open[p], r.close[p], r.high[p], r.low[p], r.windowStart[p], r.transactions[p])
             }
-            cn.append(contentsOf: nm); cne.append(UInt32(cn.count)); cre.append(UInt32(ci[0].count))
+            chunk.rowEnds[chunk.rowEnds.count - 1] = UInt32(chunk.count)
             rowStart = outTickerEnds[t]
         }
-        try emit()
-        clearPending()
+        if !chunk.isEmpty { _ = try writer.submit(chunk) }
+    }
+}
+
+// MARK: - Stage 4a: chunks encoded and written on their own thread
+
+/// Encodes, compresses and writes chunks on a background thread, so that parsing the next
+/// chunk overlaps with compressing this one. At most two chunks wait; their arrays are reused.
+final class AsyncChunkWriter: @unchecked Sendable {
+    let writer: FFCWriter
+    private var mutex = pthread_mutex_t()
+    private var cond = pthread_cond_t()
+    private var queue: [Rows] = []
+    private var spare: [Rows] = []
+    private var busy = false
+    private var stopped = false
+    private var error: Error?
+    private var worker: Worker?
+    private let capacity: Int
+
+    init(writer: FFCWriter, chunkCapacity: Int) {
+        self.writer = writer
+        self.capacity = chunkCapacity
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&cond, nil)
+        worker = Worker { [unowned self] in self.loop() }
+    }
+    deinit { pthread_cond_destroy(&cond); pthread_mutex_destroy(&mutex) }
+
+    private func loop() {
+        while true {
+            pthread_mutex_lock(&mutex)
+            while queue.isEmpty && !stopped { pthread_cond_wait(&cond, &mutex) }
+            if queue.isEmpty { pthread_mutex_unlock(&mutex); return }
+            var job = queue.removeFirst()
+            busy = true
+            let failed = error != nil
+            pthread_mutex_unlock(&mutex)
+            var err: Error?
+            if !failed {
+                do {
+                    try job.withColumns { cols, names, ne, re in
+                        try writer.writeChunk(cols, names: names, nameEnds: ne, rowEnds: re)
+                    }
+                } catch { err = error }
+            }
+            job.removeAll()
+            pthread_mutex_lock(&mutex)
+            if let e = err, error == nil { error = e }
+            spare.append(job)
+            busy = false
+            pthread_cond_broadcast(&cond)
+            pthread_mutex_unlock(&mutex)
+        }
+    }
+
+    /// Queues a chunk; returns empty arrays to fill next. Throws an earlier write error.
+    func submit(_ rows: Rows) throws -> Rows {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        if let e = error { throw e }
+        while queue.count >= 2 && error == nil { pthread_cond_wait(&cond, &mutex) }
+        if let e = error { throw e }
+        queue.append(rows)
+        pthread_cond_broadcast(&cond)
+        return spare.popLast() ?? Rows(capacity: capacity)
+    }
+
+    /// Waits until every queued chunk is written; throws a write error.
+    func drain() throws {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        while (!queue.isEmpty || busy) && error == nil { pthread_cond_wait(&cond, &mutex) }
+        if let e = error { throw e }
+    }
+
+    /// Stops the thread (after the queue is empty). Call once, on success or failure.
+    func stop() {
+        pthread_mutex_lock(&mutex)
+        if error != nil { queue.removeAll() }
+        stopped = true
+        pthread_cond_broadcast(&cond)
+        pthread_mutex_unlock(&mutex)
+        worker?.join()
+        worker = nil
     }
 }

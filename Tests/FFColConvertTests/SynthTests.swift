@@ -479,7 +479,7 @@ final class SynthTests: XCTestCase {
     }
 
     func testExponentFormatting() {
-        var w = ByteWriter(capacity: 256)
+        var w = CSVTextWriter(capacity: 256)
         defer { w.release() }
         func spell(_ v: UInt64, upper: Bool = false) -> String {
             w.count = 0
