@@ -24,19 +24,22 @@
 }
 
 /// Integer block layout: u8 mode (0 = frame of reference, 1 = delta) | u8 width (0,1,2,4,8) |
-/// u16 0 | u32 0 | i64 base | u64 divisor | n x width bytes.
+/// u8 flags (bit 0: byte planes) | u8 0 | u32 0 | i64 base | u64 divisor | n x width bytes.
+/// With byte planes, byte k of every value is stored together (plane k = n bytes): high
+/// bytes that are mostly zero then compress to almost nothing.
 public enum IntCodec {
     public static let headerSize = 24
+    public static let flagBytePlanes: UInt8 = 1
 
-    /// Encodes `values` choosing the narrower of frame-of-reference and zigzag delta.
+    /// Encodes `values` choosing frame-of-reference or zigzag delta (the narrower width; on a
+    /// tie, the one with more values that fit in one byte).
     public static func encode(_ values: UnsafeBufferPointer<Int64>, into w: inout ByteWriter) {
         let n = values.count
         guard n > 0 else {
-            w.u8(0); w.u8(0); w.u16(0); w.u32(0); w.i64(0); w.u64(1); return
+            w.u8(0); w.u8(0); w.u8(0); w.u8(0); w.u32(0); w.i64(0); w.u64(1); return
         }
         var mn = values[0], mx = values[0]
         var dgcd: UInt64 = 0
-        var dmaxZ: UInt64 = 0
         var prev = values[0]
         for v in values {
             if v < mn { mn = v }
@@ -44,26 +47,33 @@ public enum IntCodec {
             // Safe: wrapping difference; decoding adds it back with the same wrapping.
             let d = v &- prev
             prev = v
-            dgcd = gcd(dgcd, d.magnitude)
+            if dgcd != 1, d != 0 { dgcd = gcd(dgcd, d.magnitude) }
         }
         var fgcd: UInt64 = 0
-        for v in values { fgcd = gcd(fgcd, UInt64(bitPattern: v &- mn)) }
+        for v in values where fgcd != 1 {
+            let u = UInt64(bitPattern: v &- mn)
+            if u != 0 { fgcd = gcd(fgcd, u) }
+        }
         if fgcd == 0 { fgcd = 1 }
-        if dgcd == 0 { dgcd = 1 }
-        let forWidth = byteWidth(UInt64(bitPattern: mx &- mn) / fgcd)
+        // A divisor of 2^63 cannot be applied to a signed delta: use 1.
+        if dgcd == 0 || dgcd == UInt64(1) << 63 { dgcd = 1 }
+        let sd = Int64(bitPattern: dgcd)
+        var dmaxZ: UInt64 = 0
+        var forSmall = 0, deltaSmall = 0
         prev = values[0]
         for v in values {
-            let d = v &- prev
+            let z = zigzag((v &- prev) / sd)
             prev = v
-            let z = zigzag(d / Int64(bitPattern: dgcd == UInt64(1) << 63 ? 1 : dgcd))
             if z > dmaxZ { dmaxZ = z }
+            if z < 256 { deltaSmall &+= 1 }
+            if UInt64(bitPattern: v &- mn) / fgcd < 256 { forSmall &+= 1 }
         }
-        // A divisor of 2^63 cannot be represented as a positive Int64: fall back to 1.
-        if dgcd == UInt64(1) << 63 { dgcd = 1; dmaxZ = UInt64.max }
+        let forWidth = byteWidth(UInt64(bitPattern: mx &- mn) / fgcd)
         let deltaWidth = byteWidth(dmaxZ)
-        let useDelta = deltaWidth < forWidth
+        let useDelta = deltaWidth < forWidth || (deltaWidth == forWidth && deltaSmall > forSmall)
         let width = useDelta ? deltaWidth : forWidth
-        w.u8(useDelta ? 1 : 0); w.u8(UInt8(width)); w.u16(0); w.u32(0)
+        let planes = width >= 2
+        w.u8(useDelta ? 1 : 0); w.u8(UInt8(width)); w.u8(planes ? flagBytePlanes : 0); w.u8(0); w.u32(0)
         w.i64(useDelta ? values[0] : mn)
         w.u64(useDelta ? dgcd : fgcd)
         let start = w.bytes.count
@@ -76,17 +86,19 @@ public enum IntCodec {
             for i in 0..<n {
                 let u: UInt64
                 if useDelta {
-                    let d = values[i] &- p
+                    u = zigzag((values[i] &- p) / sd)
                     p = values[i]
-                    u = zigzag(d / Int64(bitPattern: dgcd))
                 } else {
                     u = UInt64(bitPattern: values[i] &- mn) / fgcd
                 }
-                switch width {
-                case 1: out.storeBytes(of: UInt8(truncatingIfNeeded: u), toByteOffset: i, as: UInt8.self)
-                case 2: out.storeBytes(of: UInt16(truncatingIfNeeded: u).littleEndian, toByteOffset: i * 2, as: UInt16.self)
-                case 4: out.storeBytes(of: UInt32(truncatingIfNeeded: u).littleEndian, toByteOffset: i * 4, as: UInt32.self)
-                default: out.storeBytes(of: u.littleEndian, toByteOffset: i * 8, as: UInt64.self)
+                if planes {
+                    var x = u
+                    for k in 0..<width {
+                        out.storeBytes(of: UInt8(truncatingIfNeeded: x), toByteOffset: k &* n &+ i, as: UInt8.self)
+                        x >>= 8
+                    }
+                } else {
+                    out.storeBytes(of: UInt8(truncatingIfNeeded: u), toByteOffset: i, as: UInt8.self)
                 }
             }
         }
@@ -97,47 +109,49 @@ public enum IntCodec {
                               fail: (String) -> Error) throws {
         let n = out.count
         guard src.count >= headerSize else { throw fail("integer block shorter than its header") }
-        let mode = src[0], width = Int(src[1])
-        guard mode <= 1, [0, 1, 2, 4, 8].contains(width) else { throw fail("integer block has mode \(mode), width \(width)") }
+        let mode = src[0], width = Int(src[1]), flags = src[2]
+        guard mode <= 1, [0, 1, 2, 4, 8].contains(width), flags & ~flagBytePlanes == 0, src[3] == 0 else {
+            throw fail("integer block has mode \(mode), width \(width), flags \(flags)")
+        }
         guard src.count == headerSize + n * width else {
             throw fail("integer block holds \(src.count - headerSize) bytes, expected \(n) x \(width)")
         }
         let base = Int64(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
         let div = UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        guard let o = out.baseAddress, n > 0 else { return }
         let p = src.baseAddress! + headerSize
-        guard let o = out.baseAddress else { return }
         // Safe: size checked above: n * width bytes follow the header; o has n slots.
         // All arithmetic wraps: a damaged block decodes to wrong numbers, never a trap
         // (and a damaged block fails its checksum before it gets here).
-        @inline(__always) func load(_ i: Int) -> UInt64 {
-            switch width {
-            case 1: return UInt64(p.load(fromByteOffset: i, as: UInt8.self))
-            case 2: return UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self)))
-            case 4: return UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self)))
-            default: return UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self))
-            }
-        }
         if width == 0 {
-            for i in 0..<n { o[i] = base }
+            o.update(repeating: base, count: n)
             return
         }
-        if mode == 0 {
-            switch width {
-            case 1: for i in 0..<n { o[i] = base &+ Int64(bitPattern: UInt64(p.load(fromByteOffset: i, as: UInt8.self)) &* div) }
-            case 2: for i in 0..<n { o[i] = base &+ Int64(bitPattern: UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self))) &* div) }
-            default: for i in 0..<n { o[i] = base &+ Int64(bitPattern: load(i) &* div) }
+        // 1. Gather the unsigned values into `o` (as bit patterns).
+        let u = UnsafeMutableRawPointer(o).assumingMemoryBound(to: UInt64.self)
+        if width == 1 {
+            for i in 0..<n { u[i] = UInt64(p.load(fromByteOffset: i, as: UInt8.self)) }
+        } else if flags & flagBytePlanes != 0 {
+            for i in 0..<n { u[i] = UInt64(p.load(fromByteOffset: i, as: UInt8.self)) }
+            for k in 1..<width {
+                let plane = p + k &* n
+                let shift = UInt64(8 &* k)
+                for i in 0..<n { u[i] |= UInt64(plane.load(fromByteOffset: i, as: UInt8.self)) &<< shift }
             }
+        } else {
+            switch width {
+            case 2: for i in 0..<n { u[i] = UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self))) }
+            case 4: for i in 0..<n { u[i] = UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self))) }
+            default: for i in 0..<n { u[i] = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self)) }
+            }
+        }
+        // 2. Apply the mode.
+        if mode == 0 {
+            for i in 0..<n { o[i] = base &+ Int64(bitPattern: u[i] &* div) }
         } else {
             let d = Int64(bitPattern: div)
             var acc = base
-            switch width {
-            case 1:
-                for i in 0..<n { acc = acc &+ unzigzag(UInt64(p.load(fromByteOffset: i, as: UInt8.self))) &* d; o[i] = acc }
-            case 2:
-                for i in 0..<n { acc = acc &+ unzigzag(UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self)))) &* d; o[i] = acc }
-            default:
-                for i in 0..<n { acc = acc &+ unzigzag(load(i)) &* d; o[i] = acc }
-            }
+            for i in 0..<n { acc = acc &+ unzigzag(u[i]) &* d; o[i] = acc }
         }
     }
 }
@@ -145,74 +159,132 @@ public enum IntCodec {
 /// Float64 columns: as decimal mantissas at one scale when every value round-trips exactly,
 /// else as raw bits. Decimal layout: u8 scale (0...22) | 7 bytes 0 | integer block of mantissas.
 public enum FloatCodec {
-    /// Largest mantissa magnitude for which Double(m) is exact, so Double(m) / 10^s is
+    /// Largest mantissa magnitude for which Double(m) is exact, so Double(m) / 10^scale is
     /// correctly rounded (one IEEE division of two exact operands).
     static let maxMantissa: Int64 = 1 << 53
+    /// Largest scale tried.
+    static let maxScale = 15
 
-    /// Finds the smallest scale at which all values are m / 10^s with exact round trip and
-    /// fills `mantissas`. Returns nil when some value has no such form (use raw bits).
+    /// Finds the smallest scale at which every value is m / 10^s with a bit-exact round
+    /// trip and fills `mantissas`; nil when there is none (use raw bits).
     public static func decimalize(_ values: UnsafeBufferPointer<Double>, mantissas: inout [Int64]) -> Int? {
-        mantissas.removeAll(keepingCapacity: true)
         var scale = 0
-        for v in values {
-            // A value that round-trips at `scale` also does at any larger scale while m stays
-            // below 2^53, so the scale only grows. Check bits: -0.0 and NaN never pass.
-            while true {
-                let m = (v * pow10[scale]).rounded()
-                if m.magnitude < 9.0e15, Double(Int64(m)) / pow10[scale] == v, v.sign == .plus || v != 0 { break }
-                if !(v.isFinite) || scale >= 15 { return nil }
-                scale += 1
+        restart: while true {
+            mantissas.removeAll(keepingCapacity: true)
+            let p = pow10[scale]
+            for v in values {
+                let x = v * p
+                // |x| < 2^53 also rules out NaN and infinities.
+                guard x.magnitude < 9.0e15 else { return nil }
+                // Round half away from zero by truncation (cvttsd2si); the check below decides.
+                let m = Int64(x + (x < 0 ? -0.5 : 0.5))
+                if (Double(m) / p).bitPattern != v.bitPattern {
+                    // -0.0 has no decimal form here; other values may need a larger scale.
+                    if v == 0 || scale >= maxScale { return nil }
+                    scale += 1
+                    continue restart
+                }
+                mantissas.append(m)
             }
+            return scale
         }
-        for v in values {
-            let m = Int64((v * pow10[scale]).rounded())
-            // Verify the final scale for every value (bit-identical round trip).
-            guard m.magnitude < UInt64(maxMantissa),
-                  (Double(m) / pow10[scale]).bitPattern == v.bitPattern else { return nil }
-            mantissas.append(m)
-        }
-        return scale
     }
 
     public static func encode(_ values: UnsafeBufferPointer<Double>, scratch: inout [Int64],
                               into w: inout ByteWriter) -> BlockEncoding {
         if let s = decimalize(values, mantissas: &scratch) {
-            w.u8(UInt8(s)); w.u8(0); w.u16(0); w.u32(0)
-            scratch.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+            writeDecimal(scale: s, mantissas: scratch, into: &w)
             return .decimal
         }
         for v in values { w.u64(v.bitPattern) }
         return .rawFloat
     }
 
-    public static func decode(_ src: UnsafeRawBufferPointer, encoding: BlockEncoding,
-                              into out: UnsafeMutableBufferPointer<Double>, scratch: inout [Int64],
-                              fail: (String) -> Error) throws {
+    static func writeDecimal(scale: Int, mantissas: [Int64], into w: inout ByteWriter) {
+        w.u8(UInt8(scale)); w.u8(0); w.u16(0); w.u32(0)
+        mantissas.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+    }
+
+    public static func decodeRaw(_ src: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Double>,
+                                 fail: (String) -> Error) throws {
         let n = out.count
-        switch encoding {
-        case .rawFloat:
-            guard src.count == n * 8 else { throw fail("float block holds \(src.count) bytes, expected \(n) x 8") }
-            // Safe: size checked; out has n slots.
-            for i in 0..<n {
-                out[i] = Double(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self)))
-            }
-        case .decimal:
-            guard src.count >= 8 else { throw fail("decimal block shorter than its header") }
-            let scale = Int(src[0])
-            guard scale <= 22 else { throw fail("decimal block has scale \(scale) (at most 22)") }
-            if scratch.count < n { scratch = [Int64](repeating: 0, count: n) }
-            try scratch.withUnsafeMutableBufferPointer { m in
-                let mm = UnsafeMutableBufferPointer(rebasing: m[0..<n])
-                try IntCodec.decode(UnsafeRawBufferPointer(rebasing: src[8...]), into: mm, fail: fail)
-                let p = pow10[scale]
-                if scale == 0 {
-                    for i in 0..<n { out[i] = Double(mm[i]) }
-                } else {
-                    for i in 0..<n { out[i] = Double(mm[i]) / p }
-                }
-            }
-        default:
-            throw fail("encoding \(encoding.name) is not a float encoding")
+        guard src.count == n * 8 else { throw fail("float block holds \(src.count) bytes, expected \(n) x 8") }
+        // Safe: size checked; out has n slots.
+        for i in 0..<n {
+            out[i] = Double(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self)))
         }
+    }
+
+    /// Scale and mantissas of a decimal block (encoding 2) or the x of a relative block (5).
+    static func decodeScaled(_ src: UnsafeRawBufferPointer, count n: Int, fail: (String) -> Error) throws -> (scale: Int, relation: Int, values: [Int64]) {
+        guard src.count >= 8 else { throw fail("decimal block shorter than its header") }
+        let scale = Int(src[0]), relation = Int(src[1])
+        guard scale <= 22 else { throw fail("decimal block has scale \(scale) (at most 22)") }
+        guard relation <= 3, src[2] == 0, src[3] == 0 else { throw fail("decimal block has relation \(relation)") }
+        var m = [Int64](repeating: 0, count: n)
+        try m.withUnsafeMutableBufferPointer {
+            try IntCodec.decode(UnsafeRawBufferPointer(rebasing: src[8...]), into: $0, fail: fail)
+        }
+        return (scale, relation, m)
+    }
+
+    /// value = Double(m) / 10^scale.
+    static func toDoubles(_ m: [Int64], scale: Int) -> [Double] {
+        let p = pow10[scale]
+        if scale == 0 { return m.map { Double($0) } }
+        return m.map { Double($0) / p }
+    }
+}
+
+// MARK: - Prices relative to the bar's open
+
+/// The four prices of a bar at one decimal scale: open as a decimal block, close, high and
+/// low relative to it (encoding 5): close = open + x, high = max(open, close) + x,
+/// low = min(open, close) - x. Single-trade bars (all four equal) and high/low at the body's
+/// edge store x = 0.
+public enum PriceCodec {
+    public enum Relation: Int { case none = 0, closeFromOpen = 1, highFromBody = 2, lowFromBody = 3 }
+
+    /// Encodes open/close/high/low; nil when they do not share an exact decimal form.
+    /// Returns the four encoded blocks' bytes.
+    public static func encode(_ cols: [UnsafeBufferPointer<Double>], scratch: inout [[Int64]]) -> [[UInt8]]? {
+        var scales: [Int] = []
+        for k in 0..<4 {
+            guard let s = FloatCodec.decimalize(cols[k], mantissas: &scratch[k]) else { return nil }
+            scales.append(s)
+        }
+        let S = scales.max()!
+        // Rescale to the common scale; every mantissa must stay below 2^53.
+        for k in 0..<4 where scales[k] < S {
+            let f = Int64(pow10[S - scales[k]])
+            for i in scratch[k].indices {
+                let (m, o) = scratch[k][i].multipliedReportingOverflow(by: f)
+                guard !o, m.magnitude < UInt64(FloatCodec.maxMantissa) else { return nil }
+                scratch[k][i] = m
+            }
+        }
+        let n = cols[0].count
+        var rel = [[Int64]](repeating: [Int64](repeating: 0, count: n), count: 3)
+        scratch[0].withUnsafeBufferPointer { o in scratch[1].withUnsafeBufferPointer { c in
+        scratch[2].withUnsafeBufferPointer { h in scratch[3].withUnsafeBufferPointer { l in
+            for i in 0..<n {
+                let hi = max(o[i], c[i]), lo = min(o[i], c[i])
+                // Safe: all magnitudes are below 2^53, so differences cannot overflow.
+                rel[0][i] = c[i] &- o[i]
+                rel[1][i] = h[i] &- hi
+                rel[2][i] = lo &- l[i]
+            }
+        } } } }
+        var out: [[UInt8]] = []
+        var w = ByteWriter(capacity: n * 2 + 64)
+        FloatCodec.writeDecimal(scale: S, mantissas: scratch[0], into: &w)
+        out.append(w.bytes)
+        for (k, r) in rel.enumerated() {
+            w.bytes.removeAll(keepingCapacity: true)
+            w.u8(UInt8(S)); w.u8(UInt8(k + 1)); w.u16(0); w.u32(0)
+            r.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+            out.append(w.bytes)
+        }
+        return out
     }
 }

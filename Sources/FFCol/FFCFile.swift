@@ -127,11 +127,6 @@ public final class FFCFile: @unchecked Sendable {
         return try body(UnsafeRawBufferPointer(raw))
     }
 
-    private func fail(_ chunk: Int, _ what: String) -> (String) -> Error {
-        let p = path
-        return { FFCError.corrupt(p, "chunk \(chunk), \(what): \($0)") }
-    }
-
     // MARK: Chunks
 
     /// The decoded chunk `i` with at least `columns` loaded.
@@ -143,41 +138,22 @@ public final class FFCFile: @unchecked Sendable {
             if let c = cache[i] {
                 dc = c
             } else {
-                let dir = try withBlock(meta.tickers, chunk: i, what: "tickers") {
-                    try TickerDirectory(decoding: $0, rowCount: Int(meta.rowCount), tickerCount: Int(meta.tickerCount),
-                                        fail: fail(i, "tickers"))
-                }
+                let dir = try ChunkDecoder(meta: meta, withRaw: { b, what, body in
+                    try self.withBlock(b, chunk: i, what: what) { try body($0) }
+                }, fail: { what, m in FFCError.corrupt(self.path, "chunk \(i), \(what): \(m)") }).tickers()
                 dc = DecodedChunk(index: i, rowCount: Int(meta.rowCount), tickers: dir)
                 cache[i] = dc
                 cacheOrder.append(i)
                 if cacheOrder.count > cacheLimit { cache[cacheOrder.removeFirst()] = nil }
             }
-            var scratch: [Int64] = []
+            var dec = ChunkDecoder(meta: meta, withRaw: { b, what, body in
+                try self.withBlock(b, chunk: i, what: what) { try body($0) }
+            }, fail: { what, m in FFCError.corrupt(self.path, "chunk \(i), \(what): \(m)") })
             for c in columns {
-                let m = meta.columns[c.rawValue]
-                let n = Int(meta.rowCount)
                 if c.isFloat {
-                    if dc.floats[c.rawValue] != nil { continue }
-                    guard let enc = BlockEncoding(rawValue: m.block.encoding), enc == .decimal || enc == .rawFloat else {
-                        throw FFCError.corrupt(path, "chunk \(i), \(c.name): not a float encoding")
-                    }
-                    var out = [Double](repeating: 0, count: n)
-                    try withBlock(m.block, chunk: i, what: c.name) { src in
-                        try out.withUnsafeMutableBufferPointer {
-                            try FloatCodec.decode(src, encoding: enc, into: $0, scratch: &scratch, fail: fail(i, c.name))
-                        }
-                    }
-                    dc.floats[c.rawValue] = out
+                    if dc.floats[c.rawValue] == nil { dc.floats[c.rawValue] = try dec.doubles(c) }
                 } else {
-                    if dc.ints[c.rawValue - 5] != nil { continue }
-                    guard m.block.encoding == BlockEncoding.integer.rawValue else {
-                        throw FFCError.corrupt(path, "chunk \(i), \(c.name): not an integer encoding")
-                    }
-                    var out = [Int64](repeating: 0, count: n)
-                    try withBlock(m.block, chunk: i, what: c.name) { src in
-                        try out.withUnsafeMutableBufferPointer { try IntCodec.decode(src, into: $0, fail: fail(i, c.name)) }
-                    }
-                    dc.ints[c.rawValue - 5] = out
+                    if dc.ints[c.rawValue - 5] == nil { dc.ints[c.rawValue - 5] = try dec.int64s(c) }
                 }
             }
             return dc

@@ -47,8 +47,10 @@ public enum BlockEncoding: UInt8, Sendable {
     case decimal = 2
     /// Float64 values as raw little-endian IEEE-754 bits.
     case rawFloat = 3
-    /// The chunk's ticker directory: names and row ends.
+    /// The chunk's ticker directory: row counts and front-coded names.
     case tickers = 4
+    /// Float64 prices at one decimal scale relative to the bar's open (close, high, low).
+    case relative = 5
 
     public var name: String {
         switch self {
@@ -56,6 +58,7 @@ public enum BlockEncoding: UInt8, Sendable {
         case .decimal: return "decimal"
         case .rawFloat: return "float64"
         case .tickers: return "tickers"
+        case .relative: return "relative"
         }
     }
 }

@@ -1,7 +1,11 @@
 // MARK: - A chunk's ticker directory
 
 /// The tickers of one chunk in ascending byte order, each with its row range in the chunk.
-/// Layout: u32 n | u32 rowEnd[n] | u32 nameEnd[n] | name bytes (see docs/FORMAT.md).
+///
+/// Stored layout (encoding 4, see docs/FORMAT.md): u32 k | integer block of k row counts |
+/// k x u8 shared-prefix length | k x u8 suffix length | suffix bytes. Names are front-coded:
+/// each stores only what differs from the name before it (OCC symbols of one root share
+/// most of their bytes).
 public struct TickerDirectory: Sendable {
     /// Row end (exclusive) of each ticker, within the chunk.
     public let rowEnds: [UInt32]
@@ -11,40 +15,76 @@ public struct TickerDirectory: Sendable {
 
     public var count: Int { rowEnds.count }
 
-    public static func encode(names: [UInt8], nameEnds: [UInt32], rowEnds: [UInt32], into w: inout ByteWriter) {
-        w.u32(UInt32(rowEnds.count))
-        for e in rowEnds { w.u32(e) }
-        for e in nameEnds { w.u32(e) }
-        w.bytes.append(contentsOf: names)
+    /// Encodes names (concatenated, with exclusive ends) and row ends. Names must be strictly
+    /// ascending and at most 255 bytes.
+    public static func encode(names: UnsafeRawBufferPointer, nameEnds: UnsafeBufferPointer<UInt32>,
+                              rowEnds: UnsafeBufferPointer<UInt32>, into w: inout ByteWriter) {
+        let k = rowEnds.count
+        w.u32(UInt32(k))
+        var counts = [Int64](repeating: 0, count: k)
+        var prevEnd: UInt32 = 0
+        for i in 0..<k { counts[i] = Int64(rowEnds[i] - prevEnd); prevEnd = rowEnds[i] }
+        counts.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+        var prefixes = [UInt8](repeating: 0, count: k), suffixes = [UInt8](repeating: 0, count: k)
+        var suffixBytes: [UInt8] = []
+        suffixBytes.reserveCapacity(names.count / 3)
+        var prevStart = 0, prevLen = 0
+        for i in 0..<k {
+            let start = i == 0 ? 0 : Int(nameEnds[i - 1]), len = Int(nameEnds[i]) - start
+            precondition(len <= 255, "ticker longer than 255 bytes")
+            var shared = 0
+            let limit = min(len, prevLen)
+            while shared < limit, names[start + shared] == names[prevStart + shared] { shared += 1 }
+            prefixes[i] = UInt8(shared); suffixes[i] = UInt8(len - shared)
+            suffixBytes.append(contentsOf: names[(start + shared)..<(start + len)])
+            prevStart = start; prevLen = len
+        }
+        w.bytes.append(contentsOf: prefixes)
+        w.bytes.append(contentsOf: suffixes)
+        w.bytes.append(contentsOf: suffixBytes)
     }
 
-    /// Decodes and validates: ascending strictly-increasing row ends ending at `rowCount`,
-    /// name ends within the bytes, names strictly ascending.
+    /// Decodes and validates: `tickerCount` entries, row counts > 0 adding up to `rowCount`,
+    /// prefixes no longer than the previous name, names strictly ascending.
     public init(decoding src: UnsafeRawBufferPointer, rowCount: Int, tickerCount: Int, fail: (String) -> Error) throws {
-        var r = ByteReader(src, context: "")
-        guard let n = try? r.u32("count"), Int(n) == tickerCount else {
-            throw fail("ticker directory count does not match the chunk table (\(tickerCount))")
+        guard src.count >= 4 else { throw fail("ticker directory shorter than its header") }
+        let k = Int(UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
+        guard k == tickerCount else { throw fail("ticker directory holds \(k) tickers, the chunk table says \(tickerCount)") }
+        // The integer block's size follows from its header (width at byte 1).
+        guard src.count >= 4 + IntCodec.headerSize else { throw fail("ticker directory truncated") }
+        let width = Int(src[4 + 1])
+        guard [0, 1, 2, 4, 8].contains(width) else { throw fail("ticker directory row counts have width \(width)") }
+        let intEnd = 4 + IntCodec.headerSize + k * width
+        guard src.count >= intEnd + 2 * k else { throw fail("ticker directory truncated") }
+        var counts = [Int64](repeating: 0, count: k)
+        try counts.withUnsafeMutableBufferPointer {
+            try IntCodec.decode(UnsafeRawBufferPointer(rebasing: src[4..<intEnd]), into: $0, fail: fail)
         }
-        guard src.count >= 4 + 8 * Int(n) else { throw fail("ticker directory shorter than \(n) entries") }
-        var re = [UInt32](), ne = [UInt32]()
-        re.reserveCapacity(Int(n)); ne.reserveCapacity(Int(n))
-        var prev: UInt32 = 0
-        for _ in 0..<n {
-            let e = try r.u32("row end")
-            guard e > prev else { throw fail("ticker directory row ends are not increasing") }
-            re.append(e); prev = e
+        var re = [UInt32](), ne = [UInt32](), nm = [UInt8]()
+        re.reserveCapacity(k); ne.reserveCapacity(k); nm.reserveCapacity(k * 16)
+        var total = 0
+        for c in counts {
+            guard c > 0, c <= Int64(rowCount) - Int64(total) else { throw fail("ticker directory row counts do not add up to \(rowCount)") }
+            total += Int(c)
+            re.append(UInt32(total))
         }
-        guard Int(prev) == rowCount else { throw fail("ticker directory covers \(prev) rows, chunk has \(rowCount)") }
-        let nameBytes = src.count - 4 - 8 * Int(n)
-        prev = 0
-        for _ in 0..<n {
-            let e = try r.u32("name end")
-            guard e > prev, Int(e) <= nameBytes else { throw fail("ticker directory name ends are out of range") }
-            ne.append(e); prev = e
+        guard total == rowCount else { throw fail("ticker directory covers \(total) rows, chunk has \(rowCount)") }
+        var sp = intEnd + 2 * k  // next suffix byte
+        var prevStart = 0, prevLen = 0
+        for i in 0..<k {
+            let shared = Int(src[intEnd + i]), suffix = Int(src[intEnd + k + i])
+            guard shared <= prevLen, shared + suffix > 0, suffix <= src.count - sp else {
+                throw fail("ticker directory entry \(i) is malformed")
+            }
+            let start = nm.count
+            nm.append(contentsOf: nm[prevStart..<(prevStart + shared)])
+            nm.append(contentsOf: UnsafeRawBufferPointer(rebasing: src[sp..<(sp + suffix)]))
+            sp += suffix
+            ne.append(UInt32(nm.count))
+            prevStart = start; prevLen = shared + suffix
         }
-        guard Int(prev) == nameBytes else { throw fail("ticker directory has \(nameBytes - Int(prev)) stray bytes") }
-        names = Array(UnsafeRawBufferPointer(rebasing: src[(4 + 8 * Int(n))...]))
-        rowEnds = re; nameEnds = ne
+        guard sp == src.count else { throw fail("ticker directory has \(src.count - sp) stray bytes") }
+        names = nm; rowEnds = re; nameEnds = ne
         for i in 1..<max(1, count) where !(compare(i - 1, name(i)) < 0) {
             throw fail("ticker directory names are not in ascending order")
         }

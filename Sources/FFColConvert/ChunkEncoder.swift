@@ -15,6 +15,7 @@ final class ChunkEncoder {
     private var enc = ByteWriter(capacity: 1 << 20)
     private var packed: [UInt8] = []
     private var scratch: [Int64] = []
+    private var priceScratch: [[Int64]] = Array(repeating: [], count: 4)
 
     init(level: Int32) { compressor = ZstdCompressor(level: level) }
 
@@ -45,16 +46,21 @@ final class ChunkEncoder {
         }
         // Ticker directory.
         enc.bytes.removeAll(keepingCapacity: true)
-        enc.u32(UInt32(rowEnds.count))
-        for e in rowEnds { enc.u32(e) }
-        for e in nameEnds { enc.u32(e) }
-        enc.bytes.append(contentsOf: names)
+        TickerDirectory.encode(names: names, nameEnds: nameEnds, rowEnds: rowEnds, into: &enc)
         let tickers = store(.tickers)
         var columns: [ColumnChunkMeta] = []
         columns.reserveCapacity(Column.count)
-        for f in cols.floats {
+        // Prices relative to the open when the four share an exact decimal form.
+        let prices = PriceCodec.encode(Array(cols.floats[1...4]), scratch: &priceScratch)
+        for (k, f) in cols.floats.enumerated() {
             enc.bytes.removeAll(keepingCapacity: true)
-            let e = FloatCodec.encode(f, scratch: &scratch, into: &enc)
+            let e: BlockEncoding
+            if k >= 1, let p = prices {
+                enc.bytes.append(contentsOf: p[k - 1])
+                e = k == 1 ? .decimal : .relative
+            } else {
+                e = FloatCodec.encode(f, scratch: &scratch, into: &enc)
+            }
             var mn = f[0], mx = f[0]
             for v in f { if v < mn { mn = v }; if v > mx { mx = v } }
             columns.append(ColumnChunkMeta(block: store(e), minBits: mn.bitPattern, maxBits: mx.bitPattern))

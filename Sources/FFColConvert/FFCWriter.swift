@@ -121,7 +121,6 @@ public final class FFCWriter {
     /// Decodes every chunk written so far and forgets them; the file is truncated to its header.
     func takeBack(into sink: inout RowSink) throws {
         let dctx = ZstdDecompressor()
-        var scratch: [Int64] = []
         func block(_ b: BlockRef) throws -> [UInt8] {
             var stored = [UInt8](repeating: 0, count: Int(b.storedSize))
             let n = stored.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(b.offset)) }
@@ -132,27 +131,14 @@ public final class FFCWriter {
             guard ok else { throw ConvertError(.io, file: tempPath, "cannot decode a written chunk") }
             return raw
         }
-        let fail: (String) -> Error = { ConvertError(.io, file: self.tempPath, "read-back: \($0)") }
         for c in chunks {
-            let n = Int(c.rowCount)
-            let dir = try block(c.tickers).withUnsafeBytes {
-                try TickerDirectory(decoding: $0, rowCount: n, tickerCount: Int(c.tickerCount), fail: fail)
-            }
-            var f = [[Double]](repeating: [Double](repeating: 0, count: n), count: 5)
-            var iv = [[Int64]](repeating: [Int64](repeating: 0, count: n), count: 2)
-            for col in Column.allCases {
-                let b = c.columns[col.rawValue].block
-                let raw = try block(b)
-                try raw.withUnsafeBytes { src in
-                    if col.isFloat {
-                        try f[col.rawValue].withUnsafeMutableBufferPointer {
-                            try FloatCodec.decode(src, encoding: BlockEncoding(rawValue: b.encoding)!, into: $0, scratch: &scratch, fail: fail)
-                        }
-                    } else {
-                        try iv[col.rawValue - 5].withUnsafeMutableBufferPointer { try IntCodec.decode(src, into: $0, fail: fail) }
-                    }
-                }
-            }
+            var dec = ChunkDecoder(meta: c, withRaw: { b, _, body in
+                try block(b).withUnsafeBytes { try body($0) }
+            }, fail: { what, m in ConvertError(.io, file: self.tempPath, "read-back of \(what): \(m)") })
+            let dir = try dec.tickers()
+            var f: [[Double]] = []
+            for col in Column.allCases where col.isFloat { f.append(try dec.doubles(col)) }
+            let iv = [try dec.int64s(.windowStart), try dec.int64s(.transactions)]
             for t in 0..<dir.count {
                 let nm = Array(dir.name(t))
                 try nm.withUnsafeBytes { nb in

@@ -179,12 +179,46 @@ final class CodecTests: XCTestCase {
             let enc = s.withUnsafeBufferPointer { FloatCodec.encode($0, scratch: &scratch, into: &w) }
             var out = [Double](repeating: 0, count: s.count)
             try w.bytes.withUnsafeBytes { src in
-                try out.withUnsafeMutableBufferPointer {
-                    try FloatCodec.decode(src, encoding: enc, into: $0, scratch: &scratch, fail: { FFCError.corrupt("t", $0) })
+                if enc == .rawFloat {
+                    try out.withUnsafeMutableBufferPointer { try FloatCodec.decodeRaw(src, into: $0, fail: { FFCError.corrupt("t", $0) }) }
+                } else {
+                    let d = try FloatCodec.decodeScaled(src, count: s.count, fail: { FFCError.corrupt("t", $0) })
+                    out = FloatCodec.toDoubles(d.values, scale: d.scale)
                 }
             }
             XCTAssertEqual(out.map(\.bitPattern), s.map(\.bitPattern), "\(s.prefix(4)) via \(enc)")
         }
+    }
+
+    func testPricesRelativeToTheOpenRoundTrip() throws {
+        let o: [Double] = [1.5, 2, 0.0125, 100, 7.25], c: [Double] = [1.55, 2, 0.013, 99.5, 7.25]
+        let h: [Double] = [1.6, 2, 0.013, 101, 7.25], l: [Double] = [1.4, 2, 0.0125, 99, 7.2]
+        var scratch: [[Int64]] = Array(repeating: [], count: 4)
+        let blocks = try XCTUnwrap(o.withUnsafeBufferPointer { a in c.withUnsafeBufferPointer { b in
+            h.withUnsafeBufferPointer { x in l.withUnsafeBufferPointer { y in PriceCodec.encode([a, b, x, y], scratch: &scratch) } } } })
+        var stored: [[UInt8]] = []
+        var refs: [ColumnChunkMeta] = []
+        var offset: UInt64 = 16
+        for k in 0..<7 {
+            let bytes = k >= 1 && k <= 4 ? blocks[k - 1] : [UInt8](repeating: 0, count: 24)
+            stored.append(bytes)
+            let enc: BlockEncoding = k == 1 ? .decimal : (k >= 2 && k <= 4 ? .relative : .integer)
+            refs.append(ColumnChunkMeta(block: BlockRef(offset: offset, storedSize: UInt32(bytes.count), rawSize: UInt32(bytes.count),
+                                                        compression: 0, encoding: enc.rawValue, checksum: 0), minBits: 0, maxBits: 0))
+            offset += UInt64(bytes.count)
+        }
+        let meta = ChunkMeta(firstRow: 0, rowCount: 5, tickerCount: 1, firstTickerOrdinal: 0, firstTicker: [65], lastTicker: [65],
+                             tickers: refs[0].block, columns: refs)
+        var dec = ChunkDecoder(meta: meta, withRaw: { b, what, body in
+            let k = refs.firstIndex { $0.block.offset == b.offset }!
+            try stored[k].withUnsafeBytes { try body($0) }
+        }, fail: { FFCError.corrupt($0, $1) })
+        XCTAssertEqual(try dec.doubles(.low).map(\.bitPattern), l.map(\.bitPattern))
+        XCTAssertEqual(try dec.doubles(.high).map(\.bitPattern), h.map(\.bitPattern))
+        XCTAssertEqual(try dec.doubles(.close).map(\.bitPattern), c.map(\.bitPattern))
+        XCTAssertEqual(try dec.doubles(.open).map(\.bitPattern), o.map(\.bitPattern))
+        // Single-trade bar and body-edge high/low store zeros.
+        XCTAssertEqual(blocks[2][1], UInt8(PriceCodec.Relation.highFromBody.rawValue))
     }
 
     func testPricesUseTheDecimalEncoding() {
