@@ -61,12 +61,24 @@ public enum IntCodec {
         var dmaxZ: UInt64 = 0
         var forSmall = 0, deltaSmall = 0
         prev = values[0]
-        for v in values {
-            let z = zigzag((v &- prev) / sd)
-            prev = v
-            if z > dmaxZ { dmaxZ = z }
-            if z < 256 { deltaSmall &+= 1 }
-            if UInt64(bitPattern: v &- mn) / fgcd < 256 { forSmall &+= 1 }
+        // Divisions (tens of cycles each) only where a divisor is not 1.
+        let forSmallLimit = 256 &* fgcd > 0 && fgcd < (1 << 55) ? 256 &* fgcd : UInt64.max
+        if sd == 1 {
+            for v in values {
+                let z = zigzag(v &- prev)
+                prev = v
+                if z > dmaxZ { dmaxZ = z }
+                if z < 256 { deltaSmall &+= 1 }
+                if UInt64(bitPattern: v &- mn) < forSmallLimit { forSmall &+= 1 }
+            }
+        } else {
+            for v in values {
+                let z = zigzag((v &- prev) / sd)
+                prev = v
+                if z > dmaxZ { dmaxZ = z }
+                if z < 256 { deltaSmall &+= 1 }
+                if UInt64(bitPattern: v &- mn) < forSmallLimit { forSmall &+= 1 }
+            }
         }
         let forWidth = byteWidth(UInt64(bitPattern: mx &- mn) / fgcd)
         let deltaWidth = byteWidth(dmaxZ)
@@ -82,24 +94,32 @@ public enum IntCodec {
         w.bytes.withUnsafeMutableBytes { raw in
             // Safe: the array was just grown by n * width bytes from `start`.
             let out = raw.baseAddress! + start
-            var p = values[0]
-            for i in 0..<n {
-                let u: UInt64
-                if useDelta {
-                    u = zigzag((values[i] &- p) / sd)
-                    p = values[i]
-                } else {
-                    u = UInt64(bitPattern: values[i] &- mn) / fgcd
-                }
-                if planes {
+            @inline(__always) func store(_ i: Int, _ u: UInt64) {
+                switch width {
+                case 1:
+                    out.storeBytes(of: UInt8(truncatingIfNeeded: u), toByteOffset: i, as: UInt8.self)
+                case 2:
+                    out.storeBytes(of: UInt8(truncatingIfNeeded: u), toByteOffset: i, as: UInt8.self)
+                    out.storeBytes(of: UInt8(truncatingIfNeeded: u >> 8), toByteOffset: n &+ i, as: UInt8.self)
+                default:
                     var x = u
                     for k in 0..<width {
                         out.storeBytes(of: UInt8(truncatingIfNeeded: x), toByteOffset: k &* n &+ i, as: UInt8.self)
                         x >>= 8
                     }
-                } else {
-                    out.storeBytes(of: UInt8(truncatingIfNeeded: u), toByteOffset: i, as: UInt8.self)
                 }
+            }
+            if useDelta {
+                var p = values[0]
+                if sd == 1 {
+                    for i in 0..<n { store(i, zigzag(values[i] &- p)); p = values[i] }
+                } else {
+                    for i in 0..<n { store(i, zigzag((values[i] &- p) / sd)); p = values[i] }
+                }
+            } else if fgcd == 1 {
+                for i in 0..<n { store(i, UInt64(bitPattern: values[i] &- mn)) }
+            } else {
+                for i in 0..<n { store(i, UInt64(bitPattern: values[i] &- mn) / fgcd) }
             }
         }
     }

@@ -23,6 +23,12 @@ public struct CSVParser {
     static let fieldNames = ["ticker", "volume", "open", "close", "high", "low", "window_start", "transactions"]
 
     public let fileName: String
+    /// Exact powers of ten 10^0 ... 10^22 (a stored copy: no lazy-global check per number).
+    let pow10Table: [Double] = (0...22).map { e in
+        var v = 1.0
+        for _ in 0..<e { v *= 10 }
+        return v
+    }
     /// Lines seen so far (the header is line 1).
     public private(set) var line = 0
     public private(set) var sawHeader = false
@@ -145,6 +151,23 @@ public struct CSVParser {
 
     // MARK: Numbers
 
+    /// Eight ASCII digits at `p` as a number, or nil if any byte is not a digit (SWAR).
+    /// Caller guarantees 8 readable bytes.
+    @inline(__always)
+    static func eightDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
+        // Safe: the caller checked that p + 8 <= end.
+        let raw = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+        // Every byte in 0x30...0x39: high nibble 3, and adding 6 does not carry into it.
+        guard raw & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030,
+              (raw &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030 else { return nil }
+        var v = raw &- 0x3030_3030_3030_3030
+        // Combine pairs, then quads, then the two halves (first byte is the most significant digit).
+        v = (v &* 10 &+ (v >> 8)) & 0x00FF_00FF_00FF_00FF
+        v = (v &* 100 &+ (v >> 16)) & 0x0000_FFFF_0000_FFFF
+        v = (v &* 10_000 &+ (v >> 32)) & 0xFFFF_FFFF
+        return v
+    }
+
     @inline(__always)
     func parseInt(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Int64 {
         let start = p
@@ -152,6 +175,12 @@ public struct CSVParser {
         if p < end, p.pointee == UInt8(ascii: "-") { neg = true; p += 1 }
         let d0 = p
         var v: UInt64 = 0
+        // Fast path for long numbers such as 19-digit nanosecond timestamps: 16 digits in two
+        // SWAR steps, the rest below. Safe: both loads are inside [p, end).
+        if end - p >= 17, let hi = CSVParser.eightDigits(p), let lo = CSVParser.eightDigits(p + 8) {
+            v = hi &* 100_000_000 &+ lo
+            p += 16
+        }
         while p < end {
             let d = p.pointee &- 48
             if d > 9 { break }
@@ -164,8 +193,9 @@ public struct CSVParser {
             let empty = p == start && (p == end || p.pointee == UInt8(ascii: ",") || p.pointee == 10 || p.pointee == 13)
             throw error(.badValue, field: field, start, end, empty ? "empty value; expected an integer" : "expected an integer")
         }
-        if nd > 18 {
-            // Re-check exactly: at most 19 digits and within Int64.
+        // Up to 19 digits cannot wrap a UInt64 (< 1e19 < 2^64); longer ones are re-read exactly
+        // (they can only be in range with leading zeros).
+        if nd > 19 {
             var exact: UInt64 = 0
             var q = d0
             while q < p {
@@ -175,9 +205,9 @@ public struct CSVParser {
                 exact = a; q += 1
             }
             v = exact
-            if v > (neg ? UInt64(Int64.max) + 1 : UInt64(Int64.max)) {
-                throw error(.badValue, field: field, start, end, "integer out of range")
-            }
+        }
+        if v > (neg ? UInt64(Int64.max) + 1 : UInt64(Int64.max)) {
+            throw error(.badValue, field: field, start, end, "integer out of range")
         }
         try endField(&p, end, field: field, start: start)
         return neg ? Int64(bitPattern: 0 &- v) : Int64(v)
@@ -259,8 +289,3 @@ public struct CSVParser {
     }
 }
 
-let pow10Table: [Double] = (0...22).map { e in
-    var v = 1.0
-    for _ in 0..<e { v *= 10 }
-    return v
-}

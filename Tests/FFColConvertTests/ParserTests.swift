@@ -67,6 +67,28 @@ final class ParserTests: XCTestCase {
         }
     }
 
+    func testIntegersAtTheEdges() throws {
+        let dir = tempDir(self)
+        let cases: [(String, Int64?)] = [
+            ("1759152600000000000", 1_759_152_600_000_000_000), ("9223372036854775807", Int64.max),
+            ("-9223372036854775808", Int64.min), ("0000000000000000000001", 1), ("7", 7), ("-1", -1),
+            ("12345678901234567", 12_345_678_901_234_567), ("9223372036854775808", nil), ("99999999999999999999", nil),
+            ("17591526000000x0000", nil), ("1759152600000000000.0", nil), ("+5", nil), ("", nil), ("1e9", nil),
+        ]
+        for (i, (text, want)) in cases.enumerated() {
+            let csv = "ticker,volume,open,close,high,low,window_start,transactions\nA,1,1,1,1,1,1759152600000000000,\(text)\n"
+            do {
+                let r = try convertBytes(Array(csv.utf8), root: dir + "/\(i)")
+                let got = try XCTUnwrap(FFCFile(path: r.output).bars(ticker: "A")).transactions.first
+                XCTAssertEqual(got, want, text)
+            } catch let e as ConvertError {
+                XCTAssertNil(want, "\(text): \(e)")
+                XCTAssertEqual(e.column, "transactions", "\(text): \(e)")
+                XCTAssertEqual(e.line, 2)
+            }
+        }
+    }
+
     func testCRLFBOMAndMissingFinalNewline() throws {
         var g = MiniCSV(seed: 3)
         for (crlf, bom, final) in [(true, false, true), (false, true, true), (false, false, false), (true, true, false)] {
