@@ -75,7 +75,8 @@ public struct IngestOutcome: Sendable, Codable {
 public struct IngestSummary: Sendable, Codable, Equatable {
     /// Dates considered (listed files plus calendar sessions in the range).
     public var planned = 0
-    /// Transfers that ran to the end (length and ETag checked).
+    /// Dates whose object was requested and found (converted or failed after the GET; a 404
+    /// counts as missing, an up-to-date date is not requested).
     public var downloads = 0
     public var converted = 0
     public var upToDate = 0
@@ -275,7 +276,10 @@ public final class Ingester: @unchecked Sendable {
                                     bytesDownloaded: 0, bytesWritten: 0, etag: nil, retries: 0, restarts: 0,
                                     seconds: 0, error: nil)
 
+        var requested = false
+
         func finish(_ status: IngestOutcome.Status, error: String? = nil) -> IngestOutcome {
+            if requested && (status == .converted || status == .failed) { noteDownload() }
             outcome.status = status
             outcome.error = error
             outcome.seconds = monotonicSeconds() - started
@@ -342,6 +346,7 @@ public final class Ingester: @unchecked Sendable {
             }
 
             var attempt = 0
+            requested = true
             while true {
                 do {
                     let (conv, fetch) = try ingestOnce(dataset: dataset, p, slot: slot, outcome: &outcome)
@@ -417,7 +422,6 @@ public final class Ingester: @unchecked Sendable {
             unlink(conv.output)
             throw S3Error(.integrity("the conversion ended before the end of the object"), key: p.key)
         }
-        noteDownload()
         if let raw {
             try raw.commit(expectedSize: fetch.size)
         }
