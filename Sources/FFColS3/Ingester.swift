@@ -215,7 +215,6 @@ public final class Ingester: @unchecked Sendable {
                 }
                 group.leave()
             }
-            t.stackSize = 1 << 20
             t.start()
         }
         group.wait()
@@ -325,16 +324,18 @@ public final class Ingester: @unchecked Sendable {
 
         do {
             // Up to date? The .ffc itself says which source version it came from.
-            if options.incremental, fileSize(out) != nil,
-               !options.keepRaw || fileSize(rawPath(key: p.key)) == (p.listed?.size ?? record.size) {
-                var etag = p.listed?.etag
-                if etag == nil {
+            if options.incremental, fileSize(out) != nil {
+                // The current version: from the listing, else a HEAD (a 404 means missing).
+                var current = p.listed.map { (etag: $0.etag, size: $0.size) }
+                if current == nil {
                     let info = try client.withRetries(key: p.key, policy: options.retry, onRetry: { [self] e in
                         outcome.retries += 1; noteRetry(e)
                     }) { try client.head(key: p.key) }
-                    etag = info.etag
+                    current = (info.etag, info.size)
                 }
-                if let etag, Self.isUpToDate(path: out, etag: etag) {
+                let etag = current!.etag
+                let rawOK = !options.keepRaw || fileSize(rawPath(key: p.key)) == current!.size
+                if rawOK, Self.isUpToDate(path: out, etag: etag) {
                     outcome.etag = etag
                     outcome.output = out
                     if let f = try? FFCFile(path: out) {

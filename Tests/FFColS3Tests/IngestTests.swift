@@ -256,6 +256,37 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(r.summary.records, 200)
     }
 
+    func testForbiddenFailsWithClearMessageAndLostRawIsFetchedAgain() throws {
+        let srv = try TestServer.require()
+        let ds = Dataset.stocksDay
+        let bucket = try srv.freshBucket("ing403")
+        let gz = try flatFile(ds, "2024-02-01", rows: 300, seed: 6)
+        try srv.client(bucket: bucket).put(key: ds.key(for: d("2024-02-01")), body: gz)
+        let root = try makeTempDir()
+        var o = options(root)
+        o.useListing = false
+        if !srv.noAccessKeyID.isEmpty {
+            let c = srv.client(bucket: bucket, secret: srv.noAccessSecret, keyID: srv.noAccessKeyID)
+            let r = Ingester(client: c, options: o).run(dataset: ds, from: d("2024-02-01"), to: d("2024-02-02"))
+            XCTAssertEqual(r.summary.failed, 2)
+            let err = r.outcomes[0].error ?? ""
+            XCTAssertTrue(err.contains("403") && err.contains("plan"), err)
+            XCTAssertEqual(MetadataStore(root: root).load(ds, d("2024-02-01"))?.lastError, err)
+        }
+        // --keep-raw after a run without it: the .ffc is current but the raw copy is absent,
+        // so the date is fetched again (HEAD for the version, as the listing is off).
+        let c = srv.client(bucket: bucket)
+        var r = Ingester(client: c, options: o).run(dataset: ds, from: d("2024-02-01"), to: d("2024-02-01"))
+        XCTAssertEqual(r.summary.converted, 1)
+        o.keepRaw = true
+        let ing = Ingester(client: c, options: o)
+        r = ing.run(dataset: ds, from: d("2024-02-01"), to: d("2024-02-01"))
+        XCTAssertEqual(r.summary.converted, 1)
+        XCTAssertTrue(FileManager.default.contents(atPath: ing.rawPath(key: ds.key(for: d("2024-02-01")))).map { [UInt8]($0) } == gz)
+        r = ing.run(dataset: ds, from: d("2024-02-01"), to: d("2024-02-01"))
+        XCTAssertEqual(r.summary.upToDate, 1)
+    }
+
     // MARK: The command line
 
     private func binary() throws -> String {
