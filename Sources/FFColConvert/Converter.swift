@@ -25,6 +25,12 @@ public struct ConvertOptions: Sendable {
     public var sourceName: String?
     public var sourceETag: String?
     public var sourceSize: UInt64?
+    /// Provenance known only once the input has been read to its end (e.g. the ETag a download
+    /// ended with): called after the last byte, before the footer is written; its keys replace
+    /// the ones above.
+    public var finalProvenance: (@Sendable () -> [(String, String)])?
+    /// Called on the converting thread after each block of CSV with the rows parsed so far.
+    public var onRows: (@Sendable (_ rowsSoFar: Int) -> Void)?
 
     public init(outRoot: String) { self.outRoot = outRoot }
 }
@@ -104,6 +110,7 @@ public enum Converter {
             while let (buf, n) = try pipe.pop() {
                 defer { pipe.giveBack(buf) }
                 try lines.feed(UnsafeRawBufferPointer(rebasing: buf[0..<n]), parser: &parser, sink: &sink)
+                options.onRows?(sink.rowCount)
             }
             try lines.finish(parser: &parser, sink: &sink)
             producer.join()
@@ -127,6 +134,11 @@ public enum Converter {
                 ("created_unix", String(time(nil))),
             ]
             if let e = options.sourceETag { prov.append(("source_etag", e)) }
+            if let late = options.finalProvenance?() {
+                for (k, v) in late {
+                    if let i = prov.firstIndex(where: { $0.0 == k }) { prov[i].1 = v } else { prov.append((k, v)) }
+                }
+            }
             let size = try writer.finish(dataset: dataset, date: date, provenance: prov)
             return ConvertResult(input: name, output: outPath, dataset: dataset, date: date, rows: sink.rowCount,
                                  tickers: Int(writer.tickers), chunks: writer.chunks.count, bytesIn: inflater.bytesIn,

@@ -138,35 +138,8 @@ public final class Downloader: @unchecked Sendable {
     /// to handle: every listed file in the range plus every calendar session (a session
     /// absent from a successful listing is reported as missing without a request).
     public func plan(dataset: Dataset, from: TradingDate, to: TradingDate) -> (dates: [PlannedDate], warnings: [String]) {
-        var warnings: [String] = []
-        let sessions = TradingCalendar.sessions(from: from, to: to)
-        guard options.useListing else {
-            return (sessions.map { PlannedDate(date: $0, key: dataset.key(for: $0), listed: nil, inListing: true) }, [])
-        }
-        var listed: [TradingDate: S3Object] = [:]
-        var y = from.year, m = from.month
-        do {
-            while (y, m) <= (to.year, to.month) {
-                let prefix = "\(dataset.keyPrefix)/\(y)/\(m < 10 ? "0" : "")\(m)/"
-                let objects = try client.withRetries(key: prefix, policy: options.retry, onRetry: noteRetry) {
-                    try client.list(prefix: prefix, maxKeys: options.listPageSize)
-                }
-                for o in objects {
-                    guard let d = TradingDate.detect(inPath: o.key), d >= from, d <= to, o.key == dataset.key(for: d) else { continue }
-                    listed[d] = o
-                }
-                m += 1
-                if m > 12 { m = 1; y += 1 }
-            }
-        } catch {
-            warnings.append("listing failed (\(error)); falling back to the trading calendar")
-            return (sessions.map { PlannedDate(date: $0, key: dataset.key(for: $0), listed: nil, inListing: true) }, warnings)
-        }
-        var dates = Set(listed.keys)
-        dates.formUnion(sessions)
-        return (dates.sorted().map { d in
-            PlannedDate(date: d, key: dataset.key(for: d), listed: listed[d], inListing: listed[d] != nil)
-        }, warnings)
+        planDates(client: client, dataset: dataset, from: from, to: to, useListing: options.useListing,
+                  pageSize: options.listPageSize, retry: options.retry, onRetry: noteRetry)
     }
 
     // MARK: Running
@@ -337,4 +310,42 @@ func fileSize(_ path: String) -> Int64? {
     var st = stat()
     guard stat(path, &st) == 0 else { return nil }
     return Int64(st.st_size)
+}
+
+/// The dates of a run (shared by `Downloader` and `Ingester`): every listed file in the range
+/// plus every calendar session; a session absent from a successful listing has
+/// `inListing == false`. Without a listing (or if it fails), every calendar session.
+func planDates(client: S3Client, dataset: Dataset, from: TradingDate, to: TradingDate, useListing: Bool,
+               pageSize: Int, retry: RetryPolicy,
+               onRetry: @escaping (RetryEvent) -> Void) -> (dates: [Downloader.PlannedDate], warnings: [String]) {
+    typealias PlannedDate = Downloader.PlannedDate
+    var warnings: [String] = []
+    let sessions = TradingCalendar.sessions(from: from, to: to)
+    guard useListing else {
+        return (sessions.map { PlannedDate(date: $0, key: dataset.key(for: $0), listed: nil, inListing: true) }, [])
+    }
+    var listed: [TradingDate: S3Object] = [:]
+    var y = from.year, m = from.month
+    do {
+        while (y, m) <= (to.year, to.month) {
+            let prefix = "\(dataset.keyPrefix)/\(y)/\(m < 10 ? "0" : "")\(m)/"
+            let objects = try client.withRetries(key: prefix, policy: retry, onRetry: onRetry) {
+                try client.list(prefix: prefix, maxKeys: pageSize)
+            }
+            for o in objects {
+                guard let d = TradingDate.detect(inPath: o.key), d >= from, d <= to, o.key == dataset.key(for: d) else { continue }
+                listed[d] = o
+            }
+            m += 1
+            if m > 12 { m = 1; y += 1 }
+        }
+    } catch {
+        warnings.append("listing failed (\(error)); falling back to the trading calendar")
+        return (sessions.map { PlannedDate(date: $0, key: dataset.key(for: $0), listed: nil, inListing: true) }, warnings)
+    }
+    var dates = Set(listed.keys)
+    dates.formUnion(sessions)
+    return (dates.sorted().map { d in
+        PlannedDate(date: d, key: dataset.key(for: d), listed: listed[d], inListing: listed[d] != nil)
+    }, warnings)
 }

@@ -96,7 +96,7 @@ struct DownloadCommand: ParsableCommand {
             }
         }
         let downloader = Downloader(client: S3Client(config), options: options)
-        let progress = tty ? ProgressLine { downloader.progress() } : nil
+        let progress = tty ? ProgressLine { downloader.progress().line } : nil
         progress?.start()
         let report = downloader.run(dataset: ds, from: a, to: b)
         progress?.stop()
@@ -120,12 +120,12 @@ struct DownloadCommand: ParsableCommand {
 
 /// A progress line on stderr, redrawn twice a second (only used on a TTY).
 final class ProgressLine: @unchecked Sendable {
-    private let snapshot: () -> DownloadProgress
+    private let render: () -> String
     private let lock = NSLock()
     private var running = false
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ snapshot: @escaping () -> DownloadProgress) { self.snapshot = snapshot }
+    init(_ render: @escaping () -> String) { self.render = render }
 
     func start() {
         running = true
@@ -133,7 +133,7 @@ final class ProgressLine: @unchecked Sendable {
             while true {
                 lock.lock(); let r = running; lock.unlock()
                 if !r { break }
-                draw()
+                FileHandle.standardError.write("\r\u{1B}[K\(render())".data(using: .utf8)!)
                 usleep(500_000)
             }
             FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
@@ -145,12 +145,32 @@ final class ProgressLine: @unchecked Sendable {
         lock.lock(); running = false; lock.unlock()
         done.wait()
     }
+}
 
-    private func draw() {
-        let p = snapshot()
-        var line = "[\(p.filesDone)/\(p.filesTotal) files] \(formatBytes(p.bytesDone))  \(formatBytes(Int64(p.rate)))/s"
-        if let eta = p.eta { line += "  ETA \(formatDuration(eta))" }
-        if p.retries > 0 { line += "  retries \(p.retries)" }
-        FileHandle.standardError.write("\r\u{1B}[K\(line)".data(using: .utf8)!)
+extension DownloadProgress {
+    /// `[3/10 files] 120.0 MB  25.0 MB/s  ETA 0:05  retries 1`
+    var line: String {
+        var line = "[\(filesDone)/\(filesTotal) files] \(formatBytes(bytesDone))  \(formatBytes(Int64(rate)))/s"
+        if let eta { line += "  ETA \(formatDuration(eta))" }
+        if retries > 0 { line += "  retries \(retries)" }
+        return line
     }
+}
+
+extension IngestProgress {
+    /// `[3/10 files] 120.0 MB  25.0 MB/s  1.2M rows/s  ETA 0:05  retries 1`
+    var line: String {
+        var line = "[\(filesDone)/\(filesTotal) files] \(formatBytes(bytesDone))  \(formatBytes(Int64(rate)))/s"
+        line += "  \(formatCount(rowsRate)) rows/s"
+        if let eta { line += "  ETA \(formatDuration(eta))" }
+        if retries > 0 { line += "  retries \(retries)" }
+        return line
+    }
+}
+
+/// 950, 12.3k, 4.5M
+func formatCount(_ v: Double) -> String {
+    if v >= 1e6 { return String(format: "%.1fM", v / 1e6) }
+    if v >= 1e3 { return String(format: "%.1fk", v / 1e3) }
+    return String(format: "%.0f", v)
 }

@@ -10,8 +10,9 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show the per-date records of a dataset (done, failed, skipped).",
         discussion: """
-            Reads ROOT/.ffcol/meta/<dataset>/YYYY-MM-DD.json, written by `ffcol download` \
-            (status, source ETag and size, bytes, retries, duration, last error). \
+            Reads ROOT/.ffcol/meta/<dataset>/YYYY-MM-DD.json, written by `ffcol download` and \
+            `ffcol ingest` (status, source ETag and size, rows, bytes, retries, duration, output, \
+            last error). \
             Text on stdout, or JSON with --json.
             """)
 
@@ -62,6 +63,8 @@ struct StatusCommand: ParsableCommand {
             var line = "\(r.date)  \(r.status.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))"
             if let size = r.size { line += "  \(formatBytes(size))" }
             if let e = r.etag { line += "  etag \(e)" }
+            if r.records > 0 { line += "  \(r.records) rows" }
+            if let o = r.output, r.status == .done { line += "  -> \(o)" }
             if r.retries > 0 { line += "  retries \(r.retries)" }
             if let err = r.lastError { line += "  \(err)" }
             print(line)

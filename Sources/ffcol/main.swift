@@ -17,7 +17,7 @@ struct FFColCommand: ParsableCommand {
         """,
         version: Converter.version,
         subcommands: [DemoCommand.self, SynthCommand.self, ConvertCommand.self, ScanCommand.self, InspectCommand.self,
-                      VerifyCommand.self, DownloadCommand.self, StatusCommand.self, CalendarCommand.self])
+                      VerifyCommand.self, DownloadCommand.self, IngestCommand.self, StatusCommand.self, CalendarCommand.self])
 }
 
 FFColCommand.main()

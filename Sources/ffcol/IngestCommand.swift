@@ -1,0 +1,149 @@
+import ArgumentParser
+import FFCol
+import FFColS3
+import Foundation
+
+// MARK: - ffcol ingest
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Download a dataset's flat files from S3 and convert them to .ffc as they arrive.",
+        discussion: """
+            The bytes go from the socket through inflate and the CSV parser into the .ffc writer; \
+            nothing else lands on disk unless --keep-raw is given. Output: \
+            ROOT/<dataset>/YYYY/MM/YYYY-MM-DD.ffc, written to a temporary name and renamed when \
+            complete, with the source key, ETag and size in its footer.
+
+            Files are discovered by listing the bucket (the listing wins over the NYSE calendar; \
+            sessions absent from it are reported as missing). Incremental by default: a date is \
+            skipped when its .ffc exists, verifies (every checksum) and was converted from the \
+            ETag the listing shows; a republished file (new ETag) is converted again; --force \
+            converts everything again. Transfers that fail with 5xx, 429/SlowDown, timeouts, \
+            resets or stalls are retried with exponential backoff and jitter, resuming from the \
+            byte reached; if the object is replaced during the transfer, that date's conversion \
+            starts over from the new version. A 404 is reported as missing, not as an error. \
+            One bad date never stops the others. Per-date records (status, rows, bytes, ETag, \
+            duration, last error) go to ROOT/.ffcol/meta/<dataset>/YYYY-MM-DD.json \
+            (see `ffcol status`). Exit status 1 if any date failed, 2 on a configuration error.
+
+            Credentials: POLYGON_S3_ACCESS_KEY_ID and POLYGON_S3_SECRET_ACCESS_KEY (or MASSIVE_S3_..., \
+            or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), else config/credentials.yaml.
+            """)
+
+    @Option(help: "Dataset: stocks_day, stocks_minute, options_day, options_minute.")
+    var dataset: String
+
+    @Option(help: "First date, YYYY-MM-DD.")
+    var from: String
+
+    @Option(help: "Last date, YYYY-MM-DD (inclusive; default: the first date).")
+    var to: String?
+
+    @OptionGroup var s3: S3Options
+
+    @Option(name: [.customLong("max-concurrent"), .customLong("jobs")],
+            help: "Dates downloaded and converted at once (default 4; max_concurrent: in config/ffcol.yaml). --jobs is the same option.")
+    var maxConcurrent: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Skip dates whose .ffc verifies and came from the same source ETag.")
+    var incremental = true
+
+    @Flag(help: "Convert every date again (the same as --no-incremental).")
+    var force = false
+
+    @Flag(name: .customLong("keep-raw"), help: "Also keep each .csv.gz at ROOT/raw/<S3 key> (written atomically from the same bytes).")
+    var keepRaw = false
+
+    @Flag(help: "Reject a file with rows whose window_start is not on its date (default: count and keep them).")
+    var strict = false
+
+    @Flag(name: .customLong("no-list"), help: "Do not list the bucket; request every calendar session (a 404 means no file).")
+    var noList = false
+
+    @Option(help: "Retries per file after the first attempt.")
+    var retries: Int = 8
+
+    @Option(name: .customLong("stall-seconds"), help: "A transfer below 1 kB/s for this many seconds is a stall and is retried.")
+    var stallSeconds: Int = 30
+
+    @Option(name: .customLong("zstd-level"), help: "zstd level of the .ffc blocks.")
+    var zstdLevel: Int32 = 3
+
+    @Flag(help: "Print the summary and each date's outcome as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        _ = try parseDataset(dataset)
+        let a = try parseDate(from, "--from")
+        if let to { guard try parseDate(to, "--to") >= a else { throw ValidationError("--to is before --from") } }
+        if let m = maxConcurrent, !(1...64).contains(m) { throw ValidationError("--max-concurrent must be 1...64") }
+        if retries < 0 { throw ValidationError("--retries must be >= 0") }
+        if stallSeconds < 1 { throw ValidationError("--stall-seconds must be >= 1") }
+        if !(1...19).contains(zstdLevel) { throw ValidationError("--zstd-level must be 1...19") }
+    }
+
+    func run() throws {
+        let ds = try parseDataset(dataset)
+        let a = try parseDate(from, "--from")
+        let b = try to.map { try parseDate($0, "--to") } ?? a
+        let settings: S3Settings
+        var config: S3Configuration
+        do {
+            settings = try s3.settings(maxConcurrent: maxConcurrent)
+            config = try settings.configuration()
+        } catch {
+            printErr("error: \(error)")
+            throw ExitCode(2)
+        }
+        config.lowSpeedTime = stallSeconds
+        if s3.verbose { config.trace = { printErr("s3: " + $0) } }
+        var options = IngestOptions(root: settings.root)
+        options.maxConcurrent = settings.maxConcurrent
+        options.incremental = incremental && !force
+        options.useListing = !noList
+        options.retry.maxRetries = retries
+        options.keepRaw = keepRaw
+        options.strict = strict
+        options.zstdLevel = zstdLevel
+        let verbose = s3.verbose
+        options.onRetry = { e in
+            if verbose {
+                printErr("retry \(e.retry) for \(e.error.key) in \(String(format: "%.1f", e.delay)) s from byte \(e.resumeAt): \(e.error)")
+            }
+        }
+        let tty = isatty(STDERR_FILENO) == 1
+        options.onOutcome = { o in
+            let clear = tty ? "\r\u{1B}[K" : ""
+            switch o.status {
+            case .failed:
+                printErr("\(clear)error: \(o.date): \(o.error ?? "failed")")
+            case .converted where verbose:
+                printErr("\(clear)\(o.date): \(o.records) rows -> \(o.output ?? "?") (\(formatBytes(o.bytesWritten)))")
+            default: break
+            }
+        }
+        let ingester = Ingester(client: S3Client(config), options: options)
+        let progress = tty ? ProgressLine { ingester.progress().line } : nil
+        progress?.start()
+        let report = ingester.run(dataset: ds, from: a, to: b)
+        progress?.stop()
+        for w in report.warnings { printErr("warning: \(w)") }
+
+        let s = report.summary
+        if json {
+            struct Out: Encodable { var summary: IngestSummary; var dates: [IngestOutcome] }
+            print(jsonString(Out(summary: s, dates: report.outcomes)))
+        } else {
+            let rate = s.seconds > 0 ? Double(s.bytesDownloaded) / s.seconds : 0
+            let rows = s.seconds > 0 ? Double(s.records) / s.seconds : 0
+            print("""
+                \(ds.rawValue) \(a)...\(b): \(s.planned) dates, \(s.downloads) downloads, \(s.converted) converted, \
+                \(s.upToDate) up to date, \(s.missing) missing, \(s.failed) failed, \(s.retries) retries, \
+                \(formatBytes(s.bytesDownloaded)) downloaded, \(s.records) records, \(formatBytes(s.bytesWritten)) written \
+                in \(String(format: "%.2f", s.seconds)) s (\(formatBytes(Int64(rate)))/s, \(formatCount(rows)) rows/s)
+                """)
+        }
+        if report.hasFailures { throw ExitCode(1) }
+    }
+}
