@@ -220,29 +220,27 @@ public struct CSVParser {
         if p < end {
             if p.pointee == UInt8(ascii: "-") { neg = true; p += 1 } else if p.pointee == UInt8(ascii: "+") { p += 1 }
         }
+        // Accumulate every digit; with at most 19 of them m is exact (< 10^19 < 2^64).
         var m: UInt64 = 0
-        var sig = 0          // significant digits accumulated in m
-        var dropped = 0      // integer digits beyond 19 significant ones (exponent adjustment)
         var digits = 0
         var exp10 = 0
-        var inexact = false
         while p < end {
             let d = p.pointee &- 48
             if d > 9 { break }
-            if sig < 19 { if m != 0 || d != 0 { sig += 1 }; m = m &* 10 &+ UInt64(d) } else { dropped += 1; if d != 0 { inexact = true } }
-            digits += 1; p += 1
+            m = m &* 10 &+ UInt64(d)
+            digits &+= 1; p += 1
         }
         if p < end, p.pointee == UInt8(ascii: ".") {
             p += 1
+            let f0 = p
             while p < end {
                 let d = p.pointee &- 48
                 if d > 9 { break }
-                if sig < 19 {
-                    if m != 0 || d != 0 { sig += 1 }
-                    m = m &* 10 &+ UInt64(d); exp10 -= 1
-                } else if d != 0 { inexact = true }
-                digits += 1; p += 1
+                m = m &* 10 &+ UInt64(d)
+                p += 1
             }
+            exp10 = f0 - p
+            digits &-= exp10
         }
         guard digits > 0 else {
             let empty = p == start && (p == end || p.pointee == UInt8(ascii: ",") || p.pointee == 10 || p.pointee == 13)
@@ -262,11 +260,10 @@ public struct CSVParser {
             guard ed > 0 else { throw error(.badValue, field: field, start, end, "expected a number (bad exponent)") }
             exp10 += eneg ? -ev : ev
         }
-        exp10 += dropped
         let fieldEnd = p
         try endField(&p, end, field: field, start: start)
         // Fast path: exact mantissa, exact power of ten, one correctly rounded operation.
-        if !inexact, m <= (1 << 53) {
+        if digits <= 19, m <= (1 << 53) {
             let v = Double(m)
             if exp10 == 0 { return neg ? -v : v }
             if exp10 < 0, exp10 >= -22 { let r = v / pow10Table[-exp10]; return neg ? -r : r }
