@@ -93,13 +93,10 @@ public struct CSVParser {
     @inline(__always)
     mutating func parseRow(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ sink: inout RowSink) throws -> UnsafePointer<UInt8> {
         var p = start
-        // Ticker: up to the first comma.
+        // Ticker: up to the first comma (or a line end: an error below). Eight bytes at a time
+        // while eight remain, then byte by byte.
         let t0 = p
-        while p < end {
-            let c = p.pointee
-            if c == UInt8(ascii: ",") || c == 10 || c == 13 { break }
-            p += 1
-        }
+        p = CSVParser.findDelimiter(p, end)
         let tlen = p - t0
         if p == end || p.pointee != UInt8(ascii: ",") {
             if tlen == 0 { throw error(.fieldCount, field: nil, nil, nil, "empty line; expected 8 fields") }
@@ -150,6 +147,28 @@ public struct CSVParser {
     }
 
     // MARK: Numbers
+
+    /// The first `,`, `\n` or `\r` in [p, end), or `end`. SWAR: a byte equal to the delimiter
+    /// becomes zero after XOR, and `(x - 0x01..) & ~x & 0x80..` marks the lowest zero byte exactly.
+    @inline(__always)
+    static func findDelimiter(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8> {
+        var p = start
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        while end - p >= 8 {
+            // Safe: 8 bytes remain at p.
+            let x = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+            let a = x ^ (ones &* 0x2C), b = x ^ (ones &* 0x0A), c = x ^ (ones &* 0x0D)
+            let hit = ((a &- ones) & ~a | (b &- ones) & ~b | (c &- ones) & ~c) & highs
+            if hit != 0 { return p + hit.trailingZeroBitCount / 8 }
+            p += 8
+        }
+        while p < end {
+            let c = p.pointee
+            if c == UInt8(ascii: ",") || c == 10 || c == 13 { break }
+            p += 1
+        }
+        return p
+    }
 
     /// Eight ASCII digits at `p` as a number, or nil if any byte is not a digit (SWAR).
     /// Caller guarantees 8 readable bytes.
