@@ -23,12 +23,15 @@ let package = Package(
             name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(
+            name: "CIsal", path: "Sources/CIsal", pkgConfig: "libisal",
+            providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(
             name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // MARK: Libraries
         .target(name: "FFCol", dependencies: ["CZstd"]),
-        .target(name: "FFColConvert", dependencies: ["FFCol", "CZlib", "CZstd"]),
+        .target(name: "FFColConvert", dependencies: ["FFCol", "CZlib", "CZstd", "CIsal"]),
         // S3 access (libcurl + SigV4), catalog and trading calendar.
         .target(name: "FFColS3", dependencies: ["FFCol", "FFColConvert", "CCurl"]),
 

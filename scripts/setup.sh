@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what ffcol needs on Debian/Ubuntu (as root, or with sudo): the C libraries it links
-# (zlib, zstd, libcurl), gzip/pigz for the tests, and the Python tools the S3 tests use.
+# (zlib, ISA-L, zstd, libcurl), gzip/pigz for the tests, and the Python tools the S3 tests use.
 # Installs only what is missing; safe to run again.
 set -euo pipefail
 
 need_apt=()
-for pkg in zlib1g-dev libzstd-dev libcurl4-openssl-dev pkg-config gzip pigz python3 python3-venv; do
+for pkg in zlib1g-dev libzstd-dev libcurl4-openssl-dev libisal-dev pkg-config gzip pigz python3 python3-venv; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

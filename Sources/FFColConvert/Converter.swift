@@ -19,6 +19,8 @@ public struct ConvertOptions: Sendable {
     public var zstdLevel: Int32 = 3
     /// Reject rows whose window_start is not on the file's date (else count and keep them).
     public var strict = false
+    /// The gzip decoder.
+    public var inflate: InflateBackend = .preferred
     /// Size of each decompressed block handed from the inflate thread to the parser.
     public var blockSize = 1 << 20
     /// Provenance recorded in the footer.
@@ -93,7 +95,7 @@ public enum Converter {
                            fileName: name, strict: options.strict)
         var parser = CSVParser(fileName: name)
         var lines = LineAssembler()
-        let inflater = InflateStream(source: source)
+        let inflater = InflateStream(source: source, backend: options.inflate)
         let pipe = BlockPipe(blocks: 4, blockSize: options.blockSize)
         let producer = Worker {
             do {

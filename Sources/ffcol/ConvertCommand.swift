@@ -7,6 +7,8 @@ import ArgumentParser
 import FFCol
 import FFColConvert
 
+extension InflateBackend: ExpressibleByArgument {}
+
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
@@ -44,6 +46,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "zstd compression level (1-19).")
     var zstdLevel: Int32 = 3
 
+    @Option(help: "gzip decoder: isal (ISA-L, fastest) or zlib.")
+    var inflate: InflateBackend = .preferred
+
     @Flag(help: "Reject a file that has a row whose window_start is not on the file's date.")
     var strict = false
 
@@ -72,6 +77,7 @@ struct ConvertCommand: ParsableCommand {
         var base = ConvertOptions(outRoot: root)
         base.dataset = dataset; base.date = date
         base.targetChunkRows = chunkRows; base.zstdLevel = zstdLevel; base.strict = strict
+        base.inflate = inflate
         if files.contains("-"), dataset == nil || date == nil {
             throw Failure("ffcol convert: stdin (-) needs --dataset and --date")
         }

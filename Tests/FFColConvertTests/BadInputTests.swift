@@ -64,26 +64,36 @@ final class BadInputTests: XCTestCase {
         let dir = tempDir(self)
         var g = MiniCSV(seed: 1)
         let gz = gzipBytes(g.csv(tickers: ["AAPL", "MSFT"], perTicker: 200), dir: dir)
-        for cut in [gz.count - 1, gz.count - 8, gz.count / 2, 11] {
+        for backend in InflateBackend.allCases { for cut in [gz.count - 1, gz.count - 8, gz.count / 2, 11] {
             do {
-                try convertBytes(Array(gz[0..<cut]), root: dir + "/out", name: "2025-09-29.csv.gz")
-                XCTFail("truncated at \(cut) should fail")
+                try convertBytes(Array(gz[0..<cut]), root: dir + "/out", name: "2025-09-29.csv.gz", inflate: backend)
+                XCTFail("truncated at \(cut) should fail (\(backend))")
             } catch let e as ConvertError {
                 XCTAssertEqual(e.kind, .gzip, "\(e)")
                 XCTAssertTrue(e.description.contains("2025-09-29.csv.gz"))
             }
             XCTAssertEqual(listFiles(dir + "/out"), [])
-        }
+        } }
     }
     func testCorruptGzipIsCaughtByItsChecksum() throws {
         let dir = tempDir(self)
         var g = MiniCSV(seed: 2)
         var gz = gzipBytes(g.csv(tickers: ["AAPL", "MSFT"], perTicker: 200), dir: dir)
         gz[gz.count - 6] ^= 0xFF  // inside the CRC-32 trailer
-        XCTAssertThrowsError(try convertBytes(gz, root: dir + "/out", name: "x-2025-09-29.csv.gz")) { e in
-            XCTAssertEqual((e as? ConvertError)?.kind, .gzip, "\(e)")
+        for backend in InflateBackend.allCases {
+            XCTAssertThrowsError(try convertBytes(gz, root: dir + "/out", name: "x-2025-09-29.csv.gz", inflate: backend)) { e in
+                XCTAssertEqual((e as? ConvertError)?.kind, .gzip, "\(e)")
+            }
+            XCTAssertEqual(listFiles(dir + "/out"), [])
         }
-        XCTAssertEqual(listFiles(dir + "/out"), [])
+        // Garbage after a complete member is an error too, not silently ignored.
+        let good = gzipBytes(Array(header.utf8) + Array(self.good.utf8), dir: dir)
+        for backend in InflateBackend.allCases {
+            XCTAssertThrowsError(try convertBytes(good + [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], root: dir + "/out2", name: "y-2025-09-29.csv.gz",
+                                                  inflate: backend)) { e in
+                XCTAssertEqual((e as? ConvertError)?.kind, .gzip, "\(backend): \(e)")
+            }
+        }
     }
     func testLineTooLong() throws {
         let long = String(repeating: "A", count: 3 << 20)

@@ -109,11 +109,13 @@ final class ParserTests: XCTestCase {
             let r = try convertBytes(csv, root: dir + "/\(size)", blockSize: size, piece: max(1, size / 2))
             XCTAssertEqual(try readAll(try FFCFile(path: r.output)), want, "block size \(size)")
         }
-        // And through gzip with tiny input reads.
+        // And through gzip with tiny input reads, with both decoders.
         let gz = gzipBytes(csv, dir: dir)
-        for piece in [1, 2, 3, 7, 64] {
-            let r = try convertBytes(gz, root: dir + "/gz\(piece)", blockSize: 5, piece: piece)
-            XCTAssertEqual(try readAll(try FFCFile(path: r.output)), want, "gzip piece \(piece)")
+        for backend in InflateBackend.allCases {
+            for piece in [1, 2, 3, 7, 64] {
+                let r = try convertBytes(gz, root: dir + "/gz\(piece)\(backend)", blockSize: 5, piece: piece, inflate: backend)
+                XCTAssertEqual(try readAll(try FFCFile(path: r.output)), want, "gzip piece \(piece) \(backend)")
+            }
         }
     }
 
@@ -123,7 +125,11 @@ final class ParserTests: XCTestCase {
         let csv = g.csv(tickers: ["AAPL", "MSFT", "TSLA"], perTicker: 30)
         let half = csv.count / 2
         let gz = gzipBytes(Array(csv[0..<half]), dir: dir) + gzipBytes(Array(csv[half...]), dir: dir)
-        let r = try convertBytes(gz, root: dir)
-        XCTAssertEqual(try readAll(try FFCFile(path: r.output)), sortedRef(referenceRows(csv)))
+        for backend in InflateBackend.allCases {
+            for piece in [1 << 20, 13] {
+                let r = try convertBytes(gz, root: dir + "/\(backend)\(piece)", piece: piece, inflate: backend)
+                XCTAssertEqual(try readAll(try FFCFile(path: r.output)), sortedRef(referenceRows(csv)), "\(backend)")
+            }
+        }
     }
 }

@@ -186,7 +186,7 @@ struct MiniCSV {
 @discardableResult
 func convertBytes(_ bytes: [UInt8], root: String, dataset: Dataset = .stocksMinute, date: String = "2025-09-29",
                   name: String = "input.csv", chunkRows: Int = 16_384, blockSize: Int = 1 << 20, piece: Int = 1 << 20,
-                  strict: Bool = false) throws -> ConvertResult {
+                  strict: Bool = false, inflate: InflateBackend = .preferred) throws -> ConvertResult {
     var o = ConvertOptions(outRoot: root)
     o.dataset = dataset
     o.date = TradingDate(date)!
@@ -194,5 +194,6 @@ func convertBytes(_ bytes: [UInt8], root: String, dataset: Dataset = .stocksMinu
     o.blockSize = blockSize
     o.sourceName = name
     o.strict = strict
+    o.inflate = inflate
     return try Converter.convert(source: MemorySource(bytes, name: name, piece: piece), options: o)
 }
