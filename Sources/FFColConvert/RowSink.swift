@@ -7,60 +7,107 @@ import FFCol
 
 // MARK: - Stage 3: per-column builders
 
-/// Rows held in per-column arrays, with runs of equal tickers.
-/// Invariants: the seven column arrays have equal counts; `rowEnds` and `nameEnds` have one
-/// entry per run, strictly increasing, the last `rowEnds` equal to the row count.
+/// Column memory: seven buffers of `capacity` values. The pointers are `let`, so writing
+/// through them needs no exclusivity bookkeeping or uniqueness checks per row.
+final class ColumnStorage: @unchecked Sendable {
+    let capacity: Int
+    let floats: [UnsafeMutablePointer<Double>]
+    let ints: [UnsafeMutablePointer<Int64>]
+    let volume, open, close, high, low: UnsafeMutablePointer<Double>
+    let windowStart, transactions: UnsafeMutablePointer<Int64>
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        volume = .allocate(capacity: self.capacity); open = .allocate(capacity: self.capacity)
+        close = .allocate(capacity: self.capacity); high = .allocate(capacity: self.capacity)
+        low = .allocate(capacity: self.capacity)
+        windowStart = .allocate(capacity: self.capacity); transactions = .allocate(capacity: self.capacity)
+        floats = [volume, open, close, high, low]
+        ints = [windowStart, transactions]
+    }
+    deinit {
+        for p in floats { p.deallocate() }
+        for p in ints { p.deallocate() }
+    }
+}
+
+/// Rows held in per-column buffers, with runs of equal tickers.
+///
+/// Invariants: `0 <= count <= storage.capacity`; `nameEnds` and `rowEnds` have one entry per
+/// run, strictly increasing; after `closeRun()`, the last row end equals `count`.
+/// The storage is a reference: a `Rows` handed to the writer must not be appended to again
+/// (the writer hands back a different, empty one).
 public struct Rows {
-    var volume: [Double] = [], open: [Double] = [], close: [Double] = [], high: [Double] = [], low: [Double] = []
-    var windowStart: [Int64] = [], transactions: [Int64] = []
+    var storage: ColumnStorage
+    private(set) var count = 0
     var names: [UInt8] = []
     var nameEnds: [UInt32] = []
     var rowEnds: [UInt32] = []
 
     init(capacity: Int) {
-        volume.reserveCapacity(capacity); open.reserveCapacity(capacity); close.reserveCapacity(capacity)
-        high.reserveCapacity(capacity); low.reserveCapacity(capacity)
-        windowStart.reserveCapacity(capacity); transactions.reserveCapacity(capacity)
+        storage = ColumnStorage(capacity: capacity)
         names.reserveCapacity(min(capacity * 8, 1 << 20)); nameEnds.reserveCapacity(1024); rowEnds.reserveCapacity(1024)
     }
 
-    var count: Int { volume.count }
-    var isEmpty: Bool { volume.isEmpty }
+    var isEmpty: Bool { count == 0 }
+
+    // Read access to the filled part of each column.
+    var volume: UnsafeMutableBufferPointer<Double> { .init(start: storage.volume, count: count) }
+    var open: UnsafeMutableBufferPointer<Double> { .init(start: storage.open, count: count) }
+    var close: UnsafeMutableBufferPointer<Double> { .init(start: storage.close, count: count) }
+    var high: UnsafeMutableBufferPointer<Double> { .init(start: storage.high, count: count) }
+    var low: UnsafeMutableBufferPointer<Double> { .init(start: storage.low, count: count) }
+    var windowStart: UnsafeMutableBufferPointer<Int64> { .init(start: storage.windowStart, count: count) }
+    var transactions: UnsafeMutableBufferPointer<Int64> { .init(start: storage.transactions, count: count) }
 
     mutating func removeAll() {
-        volume.removeAll(keepingCapacity: true); open.removeAll(keepingCapacity: true)
-        close.removeAll(keepingCapacity: true); high.removeAll(keepingCapacity: true)
-        low.removeAll(keepingCapacity: true); windowStart.removeAll(keepingCapacity: true)
-        transactions.removeAll(keepingCapacity: true)
+        count = 0
         names.removeAll(keepingCapacity: true); nameEnds.removeAll(keepingCapacity: true)
         rowEnds.removeAll(keepingCapacity: true)
     }
 
-    @inline(__always) mutating func appendValues(_ v: Double, _ o: Double, _ c: Double, _ h: Double, _ l: Double,
-                                                 _ ts: Int64, _ n: Int64) {
-        volume.append(v); open.append(o); close.append(c); high.append(h); low.append(l)
-        windowStart.append(ts); transactions.append(n)
+    @inline(never) mutating func grow() {
+        let bigger = ColumnStorage(capacity: storage.capacity * 2)
+        for k in 0..<5 { bigger.floats[k].update(from: storage.floats[k], count: count) }
+        for k in 0..<2 { bigger.ints[k].update(from: storage.ints[k], count: count) }
+        storage = bigger
     }
 
+    @inline(__always) mutating func appendValues(_ v: Double, _ o: Double, _ c: Double, _ h: Double, _ l: Double,
+                                                 _ ts: Int64, _ n: Int64) {
+        if count == storage.capacity { grow() }
+        let s = storage
+        // Safe: count < capacity after the check above.
+        s.volume[count] = v; s.open[count] = o; s.close[count] = c; s.high[count] = h; s.low[count] = l
+        s.windowStart[count] = ts; s.transactions[count] = n
+        count &+= 1
+    }
+
+    /// Ends the current run at `count`.
+    @inline(__always) mutating func closeRun() {
+        if !rowEnds.isEmpty { rowEnds[rowEnds.count - 1] = UInt32(count) }
+    }
+
+    /// Starts a run of ticker `t` at the next row (closing the previous run).
     @inline(__always) mutating func startRun(_ t: UnsafeRawBufferPointer) {
+        closeRun()
         names.append(contentsOf: t)
         nameEnds.append(UInt32(names.count))
-        rowEnds.append(UInt32(volume.count))
+        rowEnds.append(UInt32(count))
     }
 
     /// Start of the last run's name in `names`.
     @inline(__always) var lastNameStart: Int { nameEnds.count > 1 ? Int(nameEnds[nameEnds.count - 2]) : 0 }
 
-    /// Hands the columns to `body` as one chunk.
+    /// Hands the columns to `body` as one chunk. The last run must be closed.
     func withColumns<T>(_ body: (ColumnsView, UnsafeRawBufferPointer, UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) throws -> T) rethrows -> T {
-        try volume.withUnsafeBufferPointer { v in try open.withUnsafeBufferPointer { o in
-        try close.withUnsafeBufferPointer { c in try high.withUnsafeBufferPointer { h in
-        try low.withUnsafeBufferPointer { l in try windowStart.withUnsafeBufferPointer { ts in
-        try transactions.withUnsafeBufferPointer { tx in
-        try names.withUnsafeBytes { nb in try nameEnds.withUnsafeBufferPointer { ne in
-        try rowEnds.withUnsafeBufferPointer { re in
-            try body(ColumnsView(floats: [v, o, c, h, l], ints: [ts, tx]), nb, ne, re)
-        } } } } } } } } } }
+        precondition(rowEnds.last.map { Int($0) == count } ?? (count == 0), "the last run is not closed")
+        let f = storage.floats.map { UnsafeBufferPointer(start: $0, count: count) }
+        let i = storage.ints.map { UnsafeBufferPointer(start: $0, count: count) }
+        return try names.withUnsafeBytes { nb in try nameEnds.withUnsafeBufferPointer { ne in
+            try rowEnds.withUnsafeBufferPointer { re in
+                try body(ColumnsView(floats: f, ints: i), nb, ne, re)
+            } } }
     }
 }
 
@@ -154,7 +201,6 @@ public struct RowSink {
                 if sorted { try becomeUnsorted() }
             } else if ts == lastTs { duplicateTimestamps += 1 }
             rows.appendValues(v, o, c, h, l, ts, n)
-            rows.rowEnds[rows.rowEnds.count - 1] = UInt32(rows.count)
         } else {
             if cmp < 0 {
                 // Safe to end a chunk here: every pending ticker is complete.
@@ -166,7 +212,6 @@ public struct RowSink {
             }
             rows.startRun(t)
             rows.appendValues(v, o, c, h, l, ts, n)
-            rows.rowEnds[rows.rowEnds.count - 1] = UInt32(rows.count)
         }
         lastTs = ts
         rowCount += 1
@@ -177,6 +222,7 @@ public struct RowSink {
         try writer.drain()
         guard !writer.writer.chunks.isEmpty else { return }
         // Read back what was written, then re-append the pending rows after it.
+        rows.closeRun()
         let pending = rows
         rows = Rows(capacity: pending.count)
         let savedCount = rowCount
@@ -200,6 +246,7 @@ public struct RowSink {
     /// Hands all pending rows (sorted input) to the writer as one chunk.
     private mutating func flush() throws {
         guard !rows.isEmpty else { return }
+        rows.closeRun()
         rows = try writer.submit(rows)
     }
 
@@ -212,6 +259,7 @@ public struct RowSink {
 
     /// Stable sort of all rows by (ticker bytes, window_start), then chunked as in streaming mode.
     private mutating func writeSorted() throws {
+        rows.closeRun()
         let r = rows
         rows = Rows(capacity: 0)
         let runCount = r.nameEnds.count
@@ -264,16 +312,16 @@ public struct RowSink {
                     let differs = chunk.names.withUnsafeBytes { cb in
                         !sameRoot(UnsafeRawBufferPointer(rebasing: cb[chunk.lastNameStart...]), tb)
                     }
-                    if differs || chunk.count >= targetRows * 4 { chunk = try writer.submit(chunk) }
+                    if differs || chunk.count >= targetRows * 4 { chunk.closeRun(); chunk = try writer.submit(chunk) }
                 }
                 chunk.startRun(tb)
             }
             for p in perm[rowStart..<outTickerEnds[t]] {
                 chunk.appendValues(r.volume[p], r.open[p], r.close[p], r.high[p], r.low[p], r.windowStart[p], r.transactions[p])
             }
-            chunk.rowEnds[chunk.rowEnds.count - 1] = UInt32(chunk.count)
             rowStart = outTickerEnds[t]
         }
+        chunk.closeRun()
         if !chunk.isEmpty { _ = try writer.submit(chunk) }
     }
 }
