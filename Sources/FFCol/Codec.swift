@@ -33,52 +33,51 @@ public enum IntCodec {
 
     /// Encodes `values` choosing frame-of-reference or zigzag delta (the narrower width; on a
     /// tie, the one with more values that fit in one byte).
+    ///
+    /// One divisor serves both modes: the gcd of consecutive differences equals the gcd of all
+    /// differences, hence of the offsets from the minimum.
     public static func encode(_ values: UnsafeBufferPointer<Int64>, into w: inout ByteWriter) {
         let n = values.count
         guard n > 0 else {
             w.u8(0); w.u8(0); w.u8(0); w.u8(0); w.u32(0); w.i64(0); w.u64(1); return
         }
         var mn = values[0], mx = values[0]
-        var dgcd: UInt64 = 0
+        var g: UInt64 = 0
+        var dmaxZ: UInt64 = 0
+        var deltaSmall = 0
         var prev = values[0]
+        // Pass 1: range, divisor, and the delta statistics assuming a divisor of 1.
         for v in values {
             if v < mn { mn = v }
             if v > mx { mx = v }
             // Safe: wrapping difference; decoding adds it back with the same wrapping.
             let d = v &- prev
             prev = v
-            if dgcd != 1, d != 0 { dgcd = gcd(dgcd, d.magnitude) }
+            if g != 1, d != 0, g == 0 || d.magnitude % g != 0 { g = gcd(g, d.magnitude) }
+            let z = zigzag(d)
+            if z > dmaxZ { dmaxZ = z }
+            if z < 256 { deltaSmall &+= 1 }
         }
-        var fgcd: UInt64 = 0
-        for v in values where fgcd != 1 {
-            let u = UInt64(bitPattern: v &- mn)
-            if u != 0 { fgcd = gcd(fgcd, u) }
-        }
-        if fgcd == 0 { fgcd = 1 }
         // A divisor of 2^63 cannot be applied to a signed delta: use 1.
-        if dgcd == 0 || dgcd == UInt64(1) << 63 { dgcd = 1 }
-        let sd = Int64(bitPattern: dgcd)
-        var dmaxZ: UInt64 = 0
-        var forSmall = 0, deltaSmall = 0
-        prev = values[0]
-        // Divisions (tens of cycles each) only where a divisor is not 1.
-        let forSmallLimit = 256 &* fgcd > 0 && fgcd < (1 << 55) ? 256 &* fgcd : UInt64.max
-        if sd == 1 {
-            for v in values {
-                let z = zigzag(v &- prev)
-                prev = v
-                if z > dmaxZ { dmaxZ = z }
-                if z < 256 { deltaSmall &+= 1 }
-                if UInt64(bitPattern: v &- mn) < forSmallLimit { forSmall &+= 1 }
-            }
-        } else {
+        if g == 0 || g == UInt64(1) << 63 { g = 1 }
+        let fgcd = g, dgcd = g
+        let sd = Int64(bitPattern: g)
+        if sd != 1 {
+            dmaxZ = 0; deltaSmall = 0
+            prev = values[0]
             for v in values {
                 let z = zigzag((v &- prev) / sd)
                 prev = v
                 if z > dmaxZ { dmaxZ = z }
                 if z < 256 { deltaSmall &+= 1 }
-                if UInt64(bitPattern: v &- mn) < forSmallLimit { forSmall &+= 1 }
             }
+        }
+        var forSmall = 0
+        let forWidthTmp = byteWidth(UInt64(bitPattern: mx &- mn) / fgcd)
+        if forWidthTmp == byteWidth(dmaxZ) {
+            // Only a tie needs the frame-of-reference statistic.
+            let limit = fgcd < (1 << 55) ? 256 &* fgcd : UInt64.max
+            for v in values where UInt64(bitPattern: v &- mn) < limit { forSmall &+= 1 }
         }
         let forWidth = byteWidth(UInt64(bitPattern: mx &- mn) / fgcd)
         let deltaWidth = byteWidth(dmaxZ)
@@ -91,35 +90,29 @@ public enum IntCodec {
         let start = w.bytes.count
         w.bytes.append(contentsOf: repeatElement(0, count: n * width))
         guard width > 0 else { return }
-        w.bytes.withUnsafeMutableBytes { raw in
-            // Safe: the array was just grown by n * width bytes from `start`.
-            let out = raw.baseAddress! + start
-            @inline(__always) func store(_ i: Int, _ u: UInt64) {
-                switch width {
-                case 1:
-                    out.storeBytes(of: UInt8(truncatingIfNeeded: u), toByteOffset: i, as: UInt8.self)
-                case 2:
-                    out.storeBytes(of: UInt8(truncatingIfNeeded: u), toByteOffset: i, as: UInt8.self)
-                    out.storeBytes(of: UInt8(truncatingIfNeeded: u >> 8), toByteOffset: n &+ i, as: UInt8.self)
-                default:
-                    var x = u
-                    for k in 0..<width {
-                        out.storeBytes(of: UInt8(truncatingIfNeeded: x), toByteOffset: k &* n &+ i, as: UInt8.self)
-                        x >>= 8
-                    }
-                }
-            }
-            if useDelta {
-                var p = values[0]
-                if sd == 1 {
-                    for i in 0..<n { store(i, zigzag(values[i] &- p)); p = values[i] }
-                } else {
-                    for i in 0..<n { store(i, zigzag((values[i] &- p) / sd)); p = values[i] }
-                }
-            } else if fgcd == 1 {
-                for i in 0..<n { store(i, UInt64(bitPattern: values[i] &- mn)) }
+        // The unsigned values first (simple loops the compiler can vectorise), then the planes.
+        let u = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+        defer { u.deallocate() }
+        if useDelta {
+            var p = values[0]
+            if sd == 1 {
+                for i in 0..<n { let v = values[i]; u[i] = zigzag(v &- p); p = v }
             } else {
-                for i in 0..<n { store(i, UInt64(bitPattern: values[i] &- mn) / fgcd) }
+                for i in 0..<n { let v = values[i]; u[i] = zigzag((v &- p) / sd); p = v }
+            }
+        } else if fgcd == 1 {
+            for i in 0..<n { u[i] = UInt64(bitPattern: values[i] &- mn) }
+        } else {
+            for i in 0..<n { u[i] = UInt64(bitPattern: values[i] &- mn) / fgcd }
+        }
+        w.bytes.withUnsafeMutableBytes { raw in
+            // Safe: the array was just grown by n * width bytes from `start`; plane k of n
+            // bytes starts at k * n.
+            let out = (raw.baseAddress! + start).assumingMemoryBound(to: UInt8.self)
+            for k in 0..<width {
+                let plane = out + k &* n
+                let shift = UInt64(8 &* k)
+                for i in 0..<n { plane[i] = UInt8(truncatingIfNeeded: u[i] &>> shift) }
             }
         }
     }
