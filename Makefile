@@ -7,7 +7,7 @@ build:
 	swift build
 
 release:
-	swift build -c release --product ffcol
+	swift build -c release --product ffcol --static-swift-stdlib
 
 demo:
 	scripts/demo.sh

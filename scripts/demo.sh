@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 echo "demo: building (release)" >&2
-swift build -c release --product ffcol 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || true
+swift build -c release --product ffcol --static-swift-stdlib 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || true
 exec .build/release/ffcol demo --rows "${1:-5500000}" --dir demo-data
