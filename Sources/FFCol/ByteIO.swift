@@ -27,32 +27,32 @@ public struct ByteReader {
 
     public var remaining: Int { base.count - offset }
 
-    @inline(__always) mutating func need(_ n: Int, _ what: String) throws {
+    @inline(__always) mutating func need(_ n: Int, _ what: @autoclosure () -> String) throws {
         guard n >= 0, n <= base.count - offset else {
-            throw FFCError.corrupt(context, "\(what) runs past the end of its section (offset \(offset), needs \(n) bytes, \(base.count - offset) left)")
+            throw FFCError.corrupt(context, "\(what()) runs past the end of its section (offset \(offset), needs \(n) bytes, \(base.count - offset) left)")
         }
     }
-    public mutating func u8(_ what: String) throws -> UInt8 {
-        try need(1, what); defer { offset += 1 }
+    public mutating func u8(_ what: @autoclosure () -> String) throws -> UInt8 {
+        try need(1, what()); defer { offset += 1 }
         return base[offset]
     }
-    public mutating func u16(_ what: String) throws -> UInt16 {
-        try need(2, what); defer { offset += 2 }
+    public mutating func u16(_ what: @autoclosure () -> String) throws -> UInt16 {
+        try need(2, what()); defer { offset += 2 }
         return UInt16(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
-    public mutating func u32(_ what: String) throws -> UInt32 {
-        try need(4, what); defer { offset += 4 }
+    public mutating func u32(_ what: @autoclosure () -> String) throws -> UInt32 {
+        try need(4, what()); defer { offset += 4 }
         return UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
-    public mutating func u64(_ what: String) throws -> UInt64 {
-        try need(8, what); defer { offset += 8 }
+    public mutating func u64(_ what: @autoclosure () -> String) throws -> UInt64 {
+        try need(8, what()); defer { offset += 8 }
         return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
-    public mutating func i64(_ what: String) throws -> Int64 { Int64(bitPattern: try u64(what)) }
-    public mutating func bytes(_ n: Int, _ what: String) throws -> [UInt8] {
-        try need(n, what); defer { offset += n }
+    public mutating func i64(_ what: @autoclosure () -> String) throws -> Int64 { Int64(bitPattern: try u64(what())) }
+    public mutating func bytes(_ n: Int, _ what: @autoclosure () -> String) throws -> [UInt8] {
+        try need(n, what()); defer { offset += n }
         return Array(base[offset..<offset + n])
     }
-    public mutating func str16(_ what: String) throws -> [UInt8] { try bytes(Int(try u16(what)), what) }
-    public mutating func str32(_ what: String) throws -> [UInt8] { try bytes(Int(try u32(what)), what) }
+    public mutating func str16(_ what: @autoclosure () -> String) throws -> [UInt8] { try bytes(Int(try u16(what())), what()) }
+    public mutating func str32(_ what: @autoclosure () -> String) throws -> [UInt8] { try bytes(Int(try u32(what())), what()) }
 }

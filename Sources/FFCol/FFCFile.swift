@@ -167,15 +167,27 @@ public final class FFCFile: @unchecked Sendable {
 
     /// The chunk whose ticker range contains `key`, by binary search of the chunk table.
     public func chunkIndex<C: Collection>(containing key: C) -> Int? where C.Element == UInt8 {
-        let chunks = footer.chunks
-        var lo = 0, hi = chunks.count
-        // First chunk whose lastTicker >= key.
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if chunks[mid].lastTicker.lexicographicallyPrecedes(key) { lo = mid + 1 } else { hi = mid }
+        let k = Array(key)
+        return k.withUnsafeBytes { kb in
+            let chunks = footer.chunks
+            var lo = 0, hi = chunks.count
+            // First chunk whose lastTicker >= key.
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if FFCFile.compare(chunks[mid].lastTicker, kb) < 0 { lo = mid + 1 } else { hi = mid }
+            }
+            guard lo < chunks.count, FFCFile.compare(chunks[lo].firstTicker, kb) <= 0 else { return nil }
+            return lo
         }
-        guard lo < chunks.count, !key.lexicographicallyPrecedes(chunks[lo].firstTicker) else { return nil }
-        return lo
+    }
+
+    /// Byte-order comparison (memcmp, then length).
+    @inline(__always) static func compare(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Int {
+        a.withUnsafeBytes { ab in
+            let n = min(ab.count, b.count)
+            let r = n == 0 ? 0 : memcmp(ab.baseAddress!, b.baseAddress!, n)
+            return r != 0 ? Int(r) : ab.count - b.count
+        }
     }
 
     /// One ticker's rows on this file's date, or nil if the ticker has none.

@@ -83,12 +83,12 @@ public struct BlockRef: Sendable, Equatable {
     func write(_ w: inout ByteWriter) {
         w.u64(offset); w.u32(storedSize); w.u32(rawSize); w.u8(compression); w.u8(encoding); w.u16(0); w.u64(checksum)
     }
-    static func read(_ r: inout ByteReader, _ what: String) throws -> BlockRef {
-        let off = try r.u64(what), ss = try r.u32(what), rs = try r.u32(what)
-        let comp = try r.u8(what), enc = try r.u8(what)
-        let reserved = try r.u16(what)
-        guard reserved == 0 else { throw FFCError.corrupt(r.context, "\(what): reserved field is \(reserved), must be 0") }
-        return BlockRef(offset: off, storedSize: ss, rawSize: rs, compression: comp, encoding: enc, checksum: try r.u64(what))
+    static func read(_ r: inout ByteReader, _ what: @autoclosure () -> String) throws -> BlockRef {
+        let off = try r.u64(what()), ss = try r.u32(what()), rs = try r.u32(what())
+        let comp = try r.u8(what()), enc = try r.u8(what())
+        let reserved = try r.u16(what())
+        guard reserved == 0 else { throw FFCError.corrupt(r.context, "\(what()): reserved field is \(reserved), must be 0") }
+        return BlockRef(offset: off, storedSize: ss, rawSize: rs, compression: comp, encoding: enc, checksum: try r.u64(what()))
     }
 }
 
@@ -206,38 +206,42 @@ public struct Footer: Sendable, Equatable {
         var chunks: [ChunkMeta] = []
         chunks.reserveCapacity(Int(nchunks))
         var expectRow: UInt64 = 0, expectTicker: UInt64 = 0
-        func check(_ b: BlockRef, _ what: String) throws {
+        func check(_ b: BlockRef, _ what: @autoclosure () -> String) throws {
             guard b.offset >= UInt64(FFCFormat.headerSize), b.offset <= fileDataEnd,
                   UInt64(b.storedSize) <= fileDataEnd - b.offset else {
-                throw FFCError.corrupt(r.context, "\(what): block [\(b.offset), +\(b.storedSize)) lies outside the data section")
+                throw FFCError.corrupt(r.context, "\(what()): block [\(b.offset), +\(b.storedSize)) lies outside the data section")
             }
             guard b.compression <= 1, BlockEncoding(rawValue: b.encoding) != nil else {
-                throw FFCError.corrupt(r.context, "\(what): unknown compression \(b.compression) or encoding \(b.encoding)")
+                throw FFCError.corrupt(r.context, "\(what()): unknown compression \(b.compression) or encoding \(b.encoding)")
             }
             guard b.compression == 1 || b.storedSize == b.rawSize else {
-                throw FFCError.corrupt(r.context, "\(what): uncompressed block with stored size != raw size")
+                throw FFCError.corrupt(r.context, "\(what()): uncompressed block with stored size != raw size")
             }
         }
+        let columns = Column.allCases
         for i in 0..<Int(nchunks) {
-            let what = "chunk \(i)"
-            let firstRow = try r.u64(what), rows = try r.u32(what), nt = try r.u32(what), ft = try r.u64(what)
-            let first = try r.str16(what), last = try r.str16(what)
-            let tick = try BlockRef.read(&r, what)
-            try check(tick, "\(what) tickers")
+            // Messages are built only on failure (autoclosures): no allocation per field.
+            let firstRow = try r.u64("chunk \(i)"), rows = try r.u32("chunk \(i)"), nt = try r.u32("chunk \(i)")
+            let ft = try r.u64("chunk \(i)")
+            let first = try r.str16("chunk \(i)"), last = try r.str16("chunk \(i)")
+            let tick = try BlockRef.read(&r, "chunk \(i)")
+            try check(tick, "chunk \(i) tickers")
             guard tick.encoding == BlockEncoding.tickers.rawValue else {
-                throw FFCError.corrupt(r.context, "\(what): ticker block has encoding \(tick.encoding)")
+                throw FFCError.corrupt(r.context, "chunk \(i): ticker block has encoding \(tick.encoding)")
             }
             var cols: [ColumnChunkMeta] = []
-            for c in Column.allCases {
-                let b = try BlockRef.read(&r, "\(what) \(c.name)")
-                try check(b, "\(what) \(c.name)")
-                cols.append(ColumnChunkMeta(block: b, minBits: try r.u64(what), maxBits: try r.u64(what)))
+            cols.reserveCapacity(Column.count)
+            for c in columns {
+                let b = try BlockRef.read(&r, "chunk \(i) \(c.name)")
+                try check(b, "chunk \(i) \(c.name)")
+                cols.append(ColumnChunkMeta(block: b, minBits: try r.u64("chunk \(i)"), maxBits: try r.u64("chunk \(i)")))
             }
+            let what = "chunk"
             guard firstRow == expectRow, ft == expectTicker, rows > 0, nt > 0, nt <= rows else {
-                throw FFCError.corrupt(r.context, "\(what): rows/tickers do not follow the previous chunk (first row \(firstRow), expected \(expectRow))")
+                throw FFCError.corrupt(r.context, "\(what) \(i): rows/tickers do not follow the previous chunk (first row \(firstRow), expected \(expectRow))")
             }
             if let prev = chunks.last, !(prev.lastTicker.lexicographicallyPrecedes(first)) {
-                throw FFCError.corrupt(r.context, "\(what): tickers are not in ascending order across chunks")
+                throw FFCError.corrupt(r.context, "\(what) \(i): tickers are not in ascending order across chunks")
             }
             expectRow += UInt64(rows); expectTicker += UInt64(nt)
             chunks.append(ChunkMeta(firstRow: firstRow, rowCount: rows, tickerCount: nt, firstTickerOrdinal: ft,
