@@ -40,6 +40,12 @@ let package = Package(
             ],
             path: "ReadBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        // Not a benchmark (its folder is not directly under Benchmarks/): the reader side of
+        // scripts/compare.py, timed in-process.
+        .executableTarget(
+            name: "compare-reader",
+            dependencies: [.product(name: "FFCol", package: "ffcol")],
+            path: "Tools/CompareReader"),
     ],
     swiftLanguageModes: [.v5]
 )
