@@ -147,13 +147,13 @@ public enum Fixtures {
 }
 
 final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLockish()
+    private let lock = PthreadLock()
     private(set) var error: Error?
     func set(_ e: Error) { lock.locked { if error == nil { error = e } } }
 }
 
-/// A pthread mutex (Foundation is not needed for one lock).
-final class NSLockish: @unchecked Sendable {
+/// A pthread mutex.
+final class PthreadLock: @unchecked Sendable {
     private var m = pthread_mutex_t()
     init() { pthread_mutex_init(&m, nil) }
     deinit { pthread_mutex_destroy(&m) }
