@@ -1,4 +1,4 @@
-.PHONY: setup build release demo test clean
+.PHONY: setup build release demo test bench compare clean
 
 setup:
 	scripts/setup.sh
@@ -14,6 +14,15 @@ demo:
 
 test:
 	scripts/test.sh
+
+# package-benchmark suite (Benchmarks/); sizes via FFCOL_BENCH_* (docs/PERFORMANCE.md),
+# extra arguments via BENCH_ARGS, e.g. BENCH_ARGS="--filter Convert.*"
+bench:
+	swift package --package-path Benchmarks --scratch-path Benchmarks/.build-bench benchmark $(BENCH_ARGS)
+
+# ffcol next to polars, DuckDB and pyarrow (scripts/compare.sh --help)
+compare:
+	scripts/compare.sh $(COMPARE_ARGS)
 
 clean:
 	rm -rf .build demo-data

@@ -1,0 +1,79 @@
+// The reader-library side of scripts/compare.py, timed in-process like the Python peers.
+//
+//   compare-reader scan ROOT DATASET TICKER RUNS     one ticker, every date, all columns
+//   compare-reader sum ROOT DATASET COLUMN RUNS      one column over every row of every date
+//
+// Prints one JSON object: the best wall time of RUNS runs, the rows seen and a checksum.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FFCol
+
+func seconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+func fail(_ s: String) -> Never {
+    fputs("compare-reader: \(s)\n", stderr)
+    exit(2)
+}
+
+let args = CommandLine.arguments
+guard args.count == 6, let runs = Int(args[5]), runs > 0 else {
+    fail("usage: compare-reader scan|sum ROOT DATASET TICKER|COLUMN RUNS")
+}
+guard let dataset = Dataset(rawValue: args[3]) else { fail("unknown dataset \(args[3])") }
+let store = Store(root: args[2])
+
+func scan(_ ticker: String) throws -> (Int, Double) {
+    var rows = 0, sum = 0.0
+    var it = store.bars(ticker: ticker, dataset: dataset).makeIterator()
+    while let day = it.next() {
+        rows += day.count
+        for bar in day { sum += bar.close + bar.volume + Double(bar.windowStart & 1) }
+    }
+    if let e = it.error { throw e }
+    return (rows, sum)
+}
+
+func sum(_ column: Column) throws -> (Int, Double) {
+    var rows = 0, total = 0.0
+    for date in store.dates(dataset: dataset) {
+        guard let f = try store.open(dataset: dataset, date: date) else { continue }
+        f.cacheLimit = 1
+        for i in 0..<f.chunkCount {
+            let c = try f.chunk(i, columns: [column])
+            if let v = c.doubles(column) {
+                rows += v.count
+                for x in v { total += x }
+            } else if let v = c.int64s(column) {
+                rows += v.count
+                for x in v { total += Double(x) }
+            }
+        }
+    }
+    return (rows, total)
+}
+
+var best = Double.infinity
+var result = (0, 0.0)
+do {
+    for _ in 0..<runs {
+        let t0 = seconds()
+        switch args[1] {
+        case "scan": result = try scan(args[4])
+        case "sum":
+            guard let c = Column(name: args[4]) else { fail("unknown column \(args[4])") }
+            result = try sum(c)
+        default: fail("unknown command \(args[1])")
+        }
+        best = min(best, seconds() - t0)
+    }
+} catch {
+    fail("\(error)")
+}
+print("{\"seconds\": \(best), \"rows\": \(result.0), \"checksum\": \(result.1)}")

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# ffcol next to polars, DuckDB and pyarrow on the same synthetic flat files, in one run.
+#
+#   scripts/compare.sh                 # small sizes (a few minutes): 1M options rows,
+#                                      # 20 stocks days of 500k rows
+#   scripts/compare.sh --full          # real sizes: 5.5M options rows, 20 days of 4M rows
+#   scripts/compare.sh --help          # every option (scripts/compare.py)
+#
+# Builds ffcol and compare-reader (release, build folders .build-bench-release and
+# Benchmarks/.build-bench), installs pyarrow, polars and duckdb into .venv-compare/, caches
+# generated files under compare-data/ (or --dir), then prints the tables (Markdown).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for a in "$@"; do
+    if [[ "$a" == "-h" || "$a" == "--help" ]]; then
+        exec python3 scripts/compare.py --help
+    fi
+done
+
+need=()
+command -v pigz >/dev/null || need+=(pigz)
+[[ -x /usr/bin/time ]] || need+=(time)
+command -v gzip >/dev/null || need+=(gzip)
+pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
+pkg-config --exists libzstd 2>/dev/null || need+=(libzstd-dev)
+pkg-config --exists libcurl 2>/dev/null || need+=(libcurl4-openssl-dev)
+if ((${#need[@]})); then
+    echo "[compare] installing ${need[*]}" >&2
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "[compare] building ffcol and compare-reader (release)" >&2
+swift build -c release --scratch-path .build-bench-release --product ffcol >&2
+FFCOL="$(swift build -c release --scratch-path .build-bench-release --show-bin-path)/ffcol"
+swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-bench --product compare-reader >&2
+READER="$(swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-bench --show-bin-path)/compare-reader"
+
+VENV=.venv-compare
+if [[ ! -x $VENV/bin/python ]]; then
+    echo "[compare] creating $VENV" >&2
+    python3 -m venv "$VENV"
+fi
+if ! $VENV/bin/python -c "import polars, duckdb, pyarrow" 2>/dev/null; then
+    echo "[compare] installing pyarrow, polars, duckdb into $VENV" >&2
+    $VENV/bin/pip install -q --disable-pip-version-check pyarrow polars duckdb >&2
+fi
+
+exec $VENV/bin/python scripts/compare.py --ffcol "$FFCOL" --reader "$READER" "$@"
