@@ -32,8 +32,8 @@ if ((${#need[@]})); then
 fi
 
 echo "[compare] building ffcol and compare-reader (release)" >&2
-swift build -c release --scratch-path .build-bench-release --product ffcol >&2
-FFCOL="$(swift build -c release --scratch-path .build-bench-release --show-bin-path)/ffcol"
+swift build -c release --scratch-path .build-bench-release --product ffcol --static-swift-stdlib >&2
+FFCOL="$(swift build -c release --scratch-path .build-bench-release --static-swift-stdlib --show-bin-path)/ffcol"
 swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-bench --product compare-reader >&2
 READER="$(swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-bench --show-bin-path)/compare-reader"
 

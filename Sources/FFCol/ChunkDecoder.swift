@@ -16,6 +16,12 @@ public struct ChunkDecoder {
 
     var rows: Int { Int(meta.rowCount) }
 
+    /// True when close, high or low are stored relative to the open (so the open's mantissas
+    /// are worth keeping).
+    var hasRelativePrices: Bool {
+        [Column.close, .high, .low].contains { meta.columns[$0.rawValue].block.encoding == BlockEncoding.relative.rawValue }
+    }
+
     public func tickers() throws -> TickerDirectory {
         var dir: TickerDirectory?
         try withRaw(meta.tickers, "tickers") { src in
@@ -45,6 +51,31 @@ public struct ChunkDecoder {
             var out = [Double](repeating: 0, count: rows)
             try withRaw(b, c.name) { src in
                 try out.withUnsafeMutableBufferPointer { try FloatCodec.decodeRaw(src, into: $0, fail: { fail(c.name, $0) }) }
+            }
+            return out
+        case .decimal? where scaled[c.rawValue] == nil && !(c == .open && hasRelativePrices):
+            // Decode the mantissas straight into the output's memory, then convert in place.
+            var out = [Double](repeating: 0, count: rows)
+            try withRaw(b, c.name) { src in
+                guard src.count >= 8 else { throw fail(c.name, "decimal block shorter than its header") }
+                let scale = Int(src[0])
+                guard scale <= 22, src[1] == 0, src[2] == 0, src[3] == 0 else {
+                    throw fail(c.name, "decimal block has scale \(scale), relation \(src[1])")
+                }
+                try out.withUnsafeMutableBufferPointer { dp in
+                    // Safe: Int64 and Double have the same size and alignment. The integers are
+                    // decoded through a rebound view; each 8-byte slot is then read as Int64 and
+                    // overwritten with its Double through untyped (raw) access.
+                    try dp.withMemoryRebound(to: Int64.self) { ip in
+                        try IntCodec.decode(UnsafeRawBufferPointer(rebasing: src[8...]), into: ip, fail: { fail(c.name, $0) })
+                    }
+                    let raw = UnsafeMutableRawPointer(dp.baseAddress!)
+                    let p = pow10[scale]
+                    for k in 0..<rows {
+                        let m = raw.load(fromByteOffset: k &* 8, as: Int64.self)
+                        raw.storeBytes(of: scale == 0 ? Double(m) : Double(m) / p, toByteOffset: k &* 8, as: Double.self)
+                    }
+                }
             }
             return out
         case .decimal?, .relative?:

@@ -6,22 +6,27 @@ import Darwin
 
 // MARK: - A memory-mapped .ffc file
 
-/// Decoded columns of one chunk. Columns are decoded on first use and kept.
+/// Decoded columns of one chunk. Immutable once made: asking for more columns makes a new
+/// `DecodedChunk` that shares the columns already decoded, so readers on other threads keep a
+/// consistent view.
 public final class DecodedChunk: @unchecked Sendable {
     public let index: Int
     public let rowCount: Int
     public let tickers: TickerDirectory
-    var floats: [[Double]?] = Array(repeating: nil, count: 5)
-    var ints: [[Int64]?] = Array(repeating: nil, count: 2)
+    let floats: [[Double]?]
+    let ints: [[Int64]?]
 
-    init(index: Int, rowCount: Int, tickers: TickerDirectory) {
+    init(index: Int, rowCount: Int, tickers: TickerDirectory, floats: [[Double]?], ints: [[Int64]?]) {
         self.index = index; self.rowCount = rowCount; self.tickers = tickers
+        self.floats = floats; self.ints = ints
     }
 
     /// The decoded values of a float column (volume, open, close, high, low), if loaded.
     public func doubles(_ c: Column) -> [Double]? { c.isFloat ? floats[c.rawValue] : nil }
     /// The decoded values of an integer column (window_start, transactions), if loaded.
     public func int64s(_ c: Column) -> [Int64]? { c.isFloat ? nil : ints[c.rawValue - 5] }
+    /// True when column `c` is loaded.
+    public func has(_ c: Column) -> Bool { c.isFloat ? floats[c.rawValue] != nil : ints[c.rawValue - 5] != nil }
 }
 
 /// An open `.ffc` file, memory-mapped. The footer is validated on open (bounds of every
@@ -35,7 +40,8 @@ public final class FFCFile: @unchecked Sendable {
     private let base: UnsafeRawPointer
     private let size: Int
     private let lock = Lock()
-    private let dctx = ZstdDecompressor()
+    /// Decompression contexts not in use (one per thread decoding at a time).
+    private var decompressors: [ZstdDecompressor] = []
     private var cache: [Int: DecodedChunk] = [:]
     private var cacheOrder: [Int] = []
     /// How many decoded chunks to keep (least recently decoded are dropped first).
@@ -115,7 +121,8 @@ public final class FFCFile: @unchecked Sendable {
     }
 
     /// Checks a block's checksum and hands its decoded bytes to `body`.
-    func withBlock<T>(_ b: BlockRef, chunk: Int, what: String, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+    func withBlock<T>(_ b: BlockRef, chunk: Int, what: String, dctx: ZstdDecompressor,
+                      _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
         let s = stored(b)
         guard XXH64.hash(s) == b.checksum else { throw FFCError.checksum(path: path, chunk: chunk, column: what) }
         if b.compression == 0 { return try body(s) }
@@ -129,35 +136,35 @@ public final class FFCFile: @unchecked Sendable {
 
     // MARK: Chunks
 
-    /// The decoded chunk `i` with at least `columns` loaded.
+    /// The decoded chunk `i` with at least `columns` loaded. Safe to call from several threads
+    /// at once: decoding happens outside the lock, each thread with its own zstd context.
     public func chunk(_ i: Int, columns: [Column] = Column.allCases) throws -> DecodedChunk {
         precondition(i >= 0 && i < chunkCount, "chunk index \(i) out of range 0..<\(chunkCount)")
-        return try lock.withLock {
-            let meta = footer.chunks[i]
-            let dc: DecodedChunk
-            if let c = cache[i] {
-                dc = c
+        let cached: DecodedChunk? = lock.withLock { cache[i] }
+        if let c = cached, columns.allSatisfy({ c.has($0) }) { return c }
+        let dctx: ZstdDecompressor = lock.withLock { decompressors.popLast() } ?? ZstdDecompressor()
+        defer { lock.withLock { decompressors.append(dctx) } }
+        let meta = footer.chunks[i]
+        var dec = ChunkDecoder(meta: meta, withRaw: { b, what, body in
+            try self.withBlock(b, chunk: i, what: what, dctx: dctx) { try body($0) }
+        }, fail: { what, m in FFCError.corrupt(self.path, "chunk \(i), \(what): \(m)") })
+        let dir = try cached?.tickers ?? dec.tickers()
+        var floats = cached?.floats ?? Array(repeating: nil, count: 5)
+        var ints = cached?.ints ?? Array(repeating: nil, count: 2)
+        for c in columns {
+            if c.isFloat {
+                if floats[c.rawValue] == nil { floats[c.rawValue] = try dec.doubles(c) }
             } else {
-                let dir = try ChunkDecoder(meta: meta, withRaw: { b, what, body in
-                    try self.withBlock(b, chunk: i, what: what) { try body($0) }
-                }, fail: { what, m in FFCError.corrupt(self.path, "chunk \(i), \(what): \(m)") }).tickers()
-                dc = DecodedChunk(index: i, rowCount: Int(meta.rowCount), tickers: dir)
-                cache[i] = dc
-                cacheOrder.append(i)
-                if cacheOrder.count > cacheLimit { cache[cacheOrder.removeFirst()] = nil }
+                if ints[c.rawValue - 5] == nil { ints[c.rawValue - 5] = try dec.int64s(c) }
             }
-            var dec = ChunkDecoder(meta: meta, withRaw: { b, what, body in
-                try self.withBlock(b, chunk: i, what: what) { try body($0) }
-            }, fail: { what, m in FFCError.corrupt(self.path, "chunk \(i), \(what): \(m)") })
-            for c in columns {
-                if c.isFloat {
-                    if dc.floats[c.rawValue] == nil { dc.floats[c.rawValue] = try dec.doubles(c) }
-                } else {
-                    if dc.ints[c.rawValue - 5] == nil { dc.ints[c.rawValue - 5] = try dec.int64s(c) }
-                }
-            }
-            return dc
         }
+        let dc = DecodedChunk(index: i, rowCount: Int(meta.rowCount), tickers: dir, floats: floats, ints: ints)
+        lock.withLock {
+            if cache[i] == nil { cacheOrder.append(i) }
+            cache[i] = dc
+            while cacheOrder.count > max(0, cacheLimit) { cache[cacheOrder.removeFirst()] = nil }
+        }
+        return dc
     }
 
     /// Drops all decoded chunks.

@@ -40,23 +40,30 @@ func scan(_ ticker: String) throws -> (Int, Double) {
     return (rows, sum)
 }
 
-func sum(_ column: Column) throws -> (Int, Double) {
+/// One column over every row of every date, decoded on both cores with the reader's
+/// parallel chunk scan; per-thread partial sums are added at the end.
+final class Partials: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
     var rows = 0, total = 0.0
-    for date in store.dates(dataset: dataset) {
-        guard let f = try store.open(dataset: dataset, date: date) else { continue }
-        f.cacheLimit = 1
-        for i in 0..<f.chunkCount {
-            let c = try f.chunk(i, columns: [column])
-            if let v = c.doubles(column) {
-                rows += v.count
-                for x in v { total += x }
-            } else if let v = c.int64s(column) {
-                rows += v.count
-                for x in v { total += Double(x) }
-            }
+    init() { pthread_mutex_init(&mutex, nil) }
+    func add(_ r: Int, _ t: Double) {
+        pthread_mutex_lock(&mutex); rows += r; total += t; pthread_mutex_unlock(&mutex)
+    }
+}
+
+func sum(_ column: Column) throws -> (Int, Double) {
+    let p = Partials()
+    try store.forEachChunk(dataset: dataset, columns: [column]) { _, c in
+        var t = 0.0
+        if let v = c.doubles(column) {
+            for x in v { t += x }
+            p.add(v.count, t)
+        } else if let v = c.int64s(column) {
+            for x in v { t += Double(x) }
+            p.add(v.count, t)
         }
     }
-    return (rows, total)
+    return (p.rows, p.total)
 }
 
 var best = Double.infinity

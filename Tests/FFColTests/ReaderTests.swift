@@ -1,0 +1,110 @@
+import XCTest
+@testable import FFCol
+import FFColConvert
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The reader across files: Store, ticker series, parallel chunk scans, concurrent use.
+final class ReaderTests: XCTestCase {
+    var root = ""
+    let days = ["2025-09-25", "2025-09-26", "2025-09-29"]
+
+    override func setUpWithError() throws {
+        var template = Array("/tmp/ffcol-reader-XXXXXX".utf8CString)
+        root = String(cString: template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }!)
+        for (k, d) in days.enumerated() {
+            var csv: [UInt8] = []
+            _ = try Synth.generate(SynthOptions(dataset: .stocksMinute, date: TradingDate(d)!, rows: 30_000, seed: UInt64(k + 1))) {
+                csv.append(contentsOf: $0)
+            }
+            var o = ConvertOptions(outRoot: root)
+            o.dataset = .stocksMinute
+            o.date = TradingDate(d)
+            o.targetChunkRows = 2_000
+            _ = try Converter.convert(source: MemorySource(csv, name: d), options: o)
+        }
+    }
+    override func tearDown() { _ = system("rm -rf '\(root)'") }
+
+    func testParallelScanSumsEveryRowOnce() throws {
+        let store = Store(root: root)
+        // Reference: file by file, chunk by chunk, on this thread.
+        var wantRows = 0, wantSum = 0.0
+        for d in store.dates(dataset: .stocksMinute) {
+            let f = try XCTUnwrap(store.open(dataset: .stocksMinute, date: d))
+            for i in 0..<f.chunkCount {
+                let v = try f.chunk(i, columns: [.volume]).doubles(.volume)!
+                wantRows += v.count
+                wantSum += v.reduce(0, +)
+            }
+        }
+        XCTAssertEqual(wantRows, 90_000)
+        for threads in [1, 2, 4] {
+            final class Acc: @unchecked Sendable { let lock = Lock(); var rows = 0; var sum = 0.0 }
+            let acc = Acc()
+            try store.forEachChunk(dataset: .stocksMinute, columns: [.volume], threads: threads) { _, c in
+                let v = c.doubles(.volume)!
+                let s = v.reduce(0, +)
+                acc.lock.withLock { acc.rows += v.count; acc.sum += s }
+            }
+            XCTAssertEqual(acc.rows, wantRows, "threads \(threads)")
+            // Integers in doubles: the sum is exact whatever the order.
+            XCTAssertEqual(acc.sum, wantSum, "threads \(threads)")
+        }
+        // A date range.
+        final class Count: @unchecked Sendable { let lock = Lock(); var rows = 0 }
+        let cnt = Count()
+        try store.forEachChunk(dataset: .stocksMinute, from: TradingDate("2025-09-26"), to: TradingDate("2025-09-26"),
+                               columns: [.windowStart]) { d, c in
+            XCTAssertEqual(d, TradingDate("2025-09-26"))
+            cnt.lock.withLock { cnt.rows += c.rowCount }
+        }
+        XCTAssertEqual(cnt.rows, 30_000)
+    }
+
+    func testParallelScanReportsACorruptFile() throws {
+        let store = Store(root: root)
+        let p = store.path(dataset: .stocksMinute, date: TradingDate("2025-09-26")!)
+        let f = try FFCFile(path: p)
+        let b = f.footer.chunks[3].columns[Column.volume.rawValue].block
+        let fd = open(p, O_RDWR)
+        var byte: UInt8 = 0
+        pread(fd, &byte, 1, off_t(b.offset) + 3)
+        byte ^= 0x40
+        pwrite(fd, &byte, 1, off_t(b.offset) + 3)
+        close(fd)
+        XCTAssertThrowsError(try store.forEachChunk(dataset: .stocksMinute, columns: [.volume], threads: 2) { _, _ in }) { e in
+            XCTAssertEqual(e as? FFCError, .checksum(path: p, chunk: 3, column: "volume"))
+        }
+    }
+
+    func testSeriesAcrossDatesAndConcurrentLookups() throws {
+        let store = Store(root: root)
+        let series = try store.bars(ticker: "AAPL", dataset: .stocksMinute).load()
+        XCTAssertEqual(series.map(\.date), days.map { TradingDate($0)! })
+        for day in series {
+            XCTAssertTrue(day.windowStart.elementsEqual(day.windowStart.sorted()))
+            for bar in day { XCTAssertTrue(bar.low <= bar.high) }
+        }
+        // Missing dates are absent, not errors.
+        XCTAssertEqual(try store.bars(ticker: "AAPL", dataset: .stocksMinute, from: TradingDate("2025-09-27"),
+                                      to: TradingDate("2025-09-28")).load().count, 0)
+        XCTAssertEqual(try store.bars(ticker: "NOSUCH", dataset: .stocksMinute).load().count, 0)
+        // Many threads asking one file for chunks and columns at once get identical answers.
+        let f = try XCTUnwrap(store.open(dataset: .stocksMinute, date: TradingDate("2025-09-29")!))
+        f.cacheLimit = 2
+        let want = try (0..<f.chunkCount).map { try f.chunk($0).doubles(.close)! }
+        f.dropCache()
+        final class Bad: @unchecked Sendable { let lock = Lock(); var n = 0 }
+        let bad = Bad()
+        DispatchQueue.concurrentPerform(iterations: 64) { k in
+            let i = k % f.chunkCount
+            let cols: [Column] = k % 2 == 0 ? [.close] : [.volume, .close]
+            if (try? f.chunk(i, columns: cols).doubles(.close)) != want[i] { bad.lock.withLock { bad.n += 1 } }
+        }
+        XCTAssertEqual(bad.n, 0)
+    }
+}
+
+import Dispatch
