@@ -8,13 +8,21 @@ public struct ChunkDecoder {
     let withRaw: (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void
     let fail: (String, String) -> Error
     private var scaled: [Int: (scale: Int, m: [Int64])] = [:]
+    /// The rows decoded (all rows of the chunk unless a range is given).
+    public let range: Range<Int>
 
-    public init(meta: ChunkMeta, withRaw: @escaping (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void,
-         fail: @escaping (String, String) -> Error) {
+    public init(meta: ChunkMeta, rows range: Range<Int>? = nil,
+                withRaw: @escaping (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void,
+                fail: @escaping (String, String) -> Error) {
         self.meta = meta; self.withRaw = withRaw; self.fail = fail
+        self.range = range ?? 0..<Int(meta.rowCount)
+        precondition(self.range.lowerBound >= 0 && self.range.upperBound <= Int(meta.rowCount), "row range outside the chunk")
     }
 
-    var rows: Int { Int(meta.rowCount) }
+    /// Rows in the chunk.
+    var total: Int { Int(meta.rowCount) }
+    /// Rows decoded.
+    var rows: Int { range.count }
 
     /// True when close, high or low are stored relative to the open (so the open's mantissas
     /// are worth keeping).
@@ -25,7 +33,7 @@ public struct ChunkDecoder {
     public func tickers() throws -> TickerDirectory {
         var dir: TickerDirectory?
         try withRaw(meta.tickers, "tickers") { src in
-            dir = try TickerDirectory(decoding: src, rowCount: rows, tickerCount: Int(meta.tickerCount),
+            dir = try TickerDirectory(decoding: src, rowCount: total, tickerCount: Int(meta.tickerCount),
                                       fail: { fail("tickers", $0) })
         }
         return dir!
@@ -38,7 +46,9 @@ public struct ChunkDecoder {
         }
         var out = [Int64](repeating: 0, count: rows)
         try withRaw(b, c.name) { src in
-            try out.withUnsafeMutableBufferPointer { try IntCodec.decode(src, into: $0, fail: { fail(c.name, $0) }) }
+            try out.withUnsafeMutableBufferPointer {
+                try IntCodec.decode(src, count: total, rows: range, into: $0, fail: { fail(c.name, $0) })
+            }
         }
         return out
     }
@@ -48,11 +58,11 @@ public struct ChunkDecoder {
         guard c.isFloat else { throw fail(c.name, "not a float column") }
         switch BlockEncoding(rawValue: b.encoding) {
         case .rawFloat?:
-            var out = [Double](repeating: 0, count: rows)
+            var out = [Double](repeating: 0, count: total)
             try withRaw(b, c.name) { src in
                 try out.withUnsafeMutableBufferPointer { try FloatCodec.decodeRaw(src, into: $0, fail: { fail(c.name, $0) }) }
             }
-            return out
+            return rows == total ? out : Array(out[range])
         case .decimal? where scaled[c.rawValue] == nil && !(c == .open && hasRelativePrices):
             // Decode the mantissas straight into the output's memory, then convert in place.
             var out = [Double](repeating: 0, count: rows)
@@ -67,7 +77,8 @@ public struct ChunkDecoder {
                     // decoded through a rebound view; each 8-byte slot is then read as Int64 and
                     // overwritten with its Double through untyped (raw) access.
                     try dp.withMemoryRebound(to: Int64.self) { ip in
-                        try IntCodec.decode(UnsafeRawBufferPointer(rebasing: src[8...]), into: ip, fail: { fail(c.name, $0) })
+                        try IntCodec.decode(UnsafeRawBufferPointer(rebasing: src[8...]), count: total, rows: range, into: ip,
+                                            fail: { fail(c.name, $0) })
                     }
                     let raw = UnsafeMutableRawPointer(dp.baseAddress!)
                     let p = pow10[scale]
@@ -91,7 +102,9 @@ public struct ChunkDecoder {
         if let s = scaled[c.rawValue] { return s }
         let b = meta.columns[c.rawValue].block
         var decoded: (scale: Int, relation: Int, values: [Int64])?
-        try withRaw(b, c.name) { src in decoded = try FloatCodec.decodeScaled(src, count: rows, fail: { fail(c.name, $0) }) }
+        try withRaw(b, c.name) { src in
+            decoded = try FloatCodec.decodeScaled(src, count: total, rows: range, fail: { fail(c.name, $0) })
+        }
         var (scale, relation, m) = decoded!
         let isRelative = b.encoding == BlockEncoding.relative.rawValue
         guard isRelative == (relation != 0) else { throw fail(c.name, "relation \(relation) does not match the encoding") }

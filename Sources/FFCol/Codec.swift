@@ -120,7 +120,15 @@ public enum IntCodec {
     /// Decodes `out.count` values. Throws (via `fail`) on a layout that does not match.
     public static func decode(_ src: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Int64>,
                               fail: (String) -> Error) throws {
-        let n = out.count
+        try decode(src, count: out.count, rows: 0..<out.count, into: out, fail: fail)
+    }
+
+    /// Decodes only `rows` of a block of `n` values into `out` (`out.count == rows.count`).
+    /// Frame-of-reference values are read directly; deltas are summed from the start up to
+    /// `rows.upperBound` (no stores before `rows.lowerBound`).
+    public static func decode(_ src: UnsafeRawBufferPointer, count n: Int, rows: Range<Int>,
+                              into out: UnsafeMutableBufferPointer<Int64>, fail: (String) -> Error) throws {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= n && out.count == rows.count, "row range out of bounds")
         guard src.count >= headerSize else { throw fail("integer block shorter than its header") }
         let mode = src[0], width = Int(src[1]), flags = src[2]
         guard mode <= 1, [0, 1, 2, 4, 8].contains(width), flags & ~flagBytePlanes == 0, src[3] == 0 else {
@@ -131,40 +139,53 @@ public enum IntCodec {
         }
         let base = Int64(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
         let div = UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
-        guard let o = out.baseAddress, n > 0 else { return }
+        let m = rows.count
+        guard let o = out.baseAddress, m > 0 else { return }
         let p = src.baseAddress! + headerSize
-        // Safe: size checked above: n * width bytes follow the header; o has n slots.
-        // All arithmetic wraps: a damaged block decodes to wrong numbers, never a trap
-        // (and a damaged block fails its checksum before it gets here).
+        // Safe: size checked above: n * width bytes follow the header; rows lie in 0..<n and
+        // o has rows.count slots. All arithmetic wraps: a damaged block decodes to wrong
+        // numbers, never a trap (and a damaged block fails its checksum before it gets here).
         if width == 0 {
-            o.update(repeating: base, count: n)
+            o.update(repeating: base, count: m)
             return
         }
-        // 1. Gather the unsigned values into `o` (as bit patterns).
+        let planes = width > 1 && flags & flagBytePlanes != 0
+        @inline(__always) func value(_ i: Int) -> UInt64 {
+            if width == 1 { return UInt64(p.load(fromByteOffset: i, as: UInt8.self)) }
+            if planes {
+                var v: UInt64 = 0
+                for k in 0..<width { v |= UInt64(p.load(fromByteOffset: k &* n &+ i, as: UInt8.self)) &<< UInt64(8 &* k) }
+                return v
+            }
+            switch width {
+            case 2: return UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self)))
+            case 4: return UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self)))
+            default: return UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self))
+            }
+        }
+        let lo = rows.lowerBound
+        // 1. Gather the unsigned values of the range into `o` (as bit patterns).
         let u = UnsafeMutableRawPointer(o).assumingMemoryBound(to: UInt64.self)
         if width == 1 {
-            for i in 0..<n { u[i] = UInt64(p.load(fromByteOffset: i, as: UInt8.self)) }
-        } else if flags & flagBytePlanes != 0 {
-            for i in 0..<n { u[i] = UInt64(p.load(fromByteOffset: i, as: UInt8.self)) }
+            for i in 0..<m { u[i] = UInt64(p.load(fromByteOffset: lo &+ i, as: UInt8.self)) }
+        } else if planes {
+            for i in 0..<m { u[i] = UInt64(p.load(fromByteOffset: lo &+ i, as: UInt8.self)) }
             for k in 1..<width {
-                let plane = p + k &* n
+                let plane = p + (k &* n &+ lo)
                 let shift = UInt64(8 &* k)
-                for i in 0..<n { u[i] |= UInt64(plane.load(fromByteOffset: i, as: UInt8.self)) &<< shift }
+                for i in 0..<m { u[i] |= UInt64(plane.load(fromByteOffset: i, as: UInt8.self)) &<< shift }
             }
         } else {
-            switch width {
-            case 2: for i in 0..<n { u[i] = UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self))) }
-            case 4: for i in 0..<n { u[i] = UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self))) }
-            default: for i in 0..<n { u[i] = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self)) }
-            }
+            for i in 0..<m { u[i] = value(lo &+ i) }
         }
         // 2. Apply the mode.
         if mode == 0 {
-            for i in 0..<n { o[i] = base &+ Int64(bitPattern: u[i] &* div) }
+            for i in 0..<m { o[i] = base &+ Int64(bitPattern: u[i] &* div) }
         } else {
             let d = Int64(bitPattern: div)
             var acc = base
-            for i in 0..<n { acc = acc &+ unzigzag(u[i]) &* d; o[i] = acc }
+            for i in 0..<lo { acc = acc &+ unzigzag(value(i)) &* d }
+            for i in 0..<m { acc = acc &+ unzigzag(u[i]) &* d; o[i] = acc }
         }
     }
 }
@@ -229,14 +250,16 @@ public enum FloatCodec {
     }
 
     /// Scale and mantissas of a decimal block (encoding 2) or the x of a relative block (5).
-    static func decodeScaled(_ src: UnsafeRawBufferPointer, count n: Int, fail: (String) -> Error) throws -> (scale: Int, relation: Int, values: [Int64]) {
+    static func decodeScaled(_ src: UnsafeRawBufferPointer, count n: Int, rows: Range<Int>? = nil,
+                             fail: (String) -> Error) throws -> (scale: Int, relation: Int, values: [Int64]) {
+        let rows = rows ?? 0..<n
         guard src.count >= 8 else { throw fail("decimal block shorter than its header") }
         let scale = Int(src[0]), relation = Int(src[1])
         guard scale <= 22 else { throw fail("decimal block has scale \(scale) (at most 22)") }
         guard relation <= 3, src[2] == 0, src[3] == 0 else { throw fail("decimal block has relation \(relation)") }
-        var m = [Int64](repeating: 0, count: n)
+        var m = [Int64](repeating: 0, count: rows.count)
         try m.withUnsafeMutableBufferPointer {
-            try IntCodec.decode(UnsafeRawBufferPointer(rebasing: src[8...]), into: $0, fail: fail)
+            try IntCodec.decode(UnsafeRawBufferPointer(rebasing: src[8...]), count: n, rows: rows, into: $0, fail: fail)
         }
         return (scale, relation, m)
     }

@@ -201,9 +201,31 @@ public final class FFCFile: @unchecked Sendable {
     public func bars(ticker: String, columns: [Column] = Column.allCases) throws -> Bars? {
         let key = Array(ticker.utf8)
         guard let ci = chunkIndex(containing: key) else { return nil }
-        let dc = try chunk(ci, columns: columns)
-        guard let t = dc.tickers.find(key) else { return nil }
-        return Bars(ticker: ticker, date: date, chunk: dc, rows: dc.tickers.rows(t))
+        // A chunk already decoded serves directly; otherwise decode just this ticker's rows
+        // (blocks are still checked and decompressed whole), which is not cached.
+        let cached: DecodedChunk? = lock.withLock { cache[ci] }
+        if let dc = cached, columns.allSatisfy({ dc.has($0) }) {
+            guard let t = dc.tickers.find(key) else { return nil }
+            return Bars(ticker: ticker, date: date, chunk: dc, rows: dc.tickers.rows(t))
+        }
+        let dctx: ZstdDecompressor = lock.withLock { decompressors.popLast() } ?? ZstdDecompressor()
+        defer { lock.withLock { decompressors.append(dctx) } }
+        let meta = footer.chunks[ci]
+        let withRaw: (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void = { b, what, body in
+            try self.withBlock(b, chunk: ci, what: what, dctx: dctx) { try body($0) }
+        }
+        let fail: (String, String) -> Error = { what, m in FFCError.corrupt(self.path, "chunk \(ci), \(what): \(m)") }
+        let dir = try cached?.tickers ?? ChunkDecoder(meta: meta, withRaw: withRaw, fail: fail).tickers()
+        guard let t = dir.find(key) else { return nil }
+        let range = dir.rows(t)
+        var dec = ChunkDecoder(meta: meta, rows: range, withRaw: withRaw, fail: fail)
+        var floats: [[Double]?] = Array(repeating: nil, count: 5), ints: [[Int64]?] = Array(repeating: nil, count: 2)
+        for c in columns {
+            if c.isFloat { floats[c.rawValue] = try dec.doubles(c) } else { ints[c.rawValue - 5] = try dec.int64s(c) }
+        }
+        let dc = DecodedChunk(index: ci, rowCount: range.count, tickers: TickerDirectory(single: dir.name(t), rows: range.count),
+                              floats: floats, ints: ints)
+        return Bars(ticker: ticker, date: date, chunk: dc, rows: 0..<range.count)
     }
 
     /// Every ticker starting with `prefix`, in ascending order, as (chunk, ticker index) pairs.

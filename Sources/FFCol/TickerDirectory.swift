@@ -15,6 +15,11 @@ public struct TickerDirectory: Sendable {
 
     public var count: Int { rowEnds.count }
 
+    /// A directory of one ticker covering `rows` rows.
+    init(single name: ArraySlice<UInt8>, rows: Int) {
+        names = Array(name); nameEnds = [UInt32(name.count)]; rowEnds = [UInt32(rows)]
+    }
+
     /// Encodes names (concatenated, with exclusive ends) and row ends. Names must be strictly
     /// ascending and at most 255 bytes.
     public static func encode(names: UnsafeRawBufferPointer, nameEnds: UnsafeBufferPointer<UInt32>,

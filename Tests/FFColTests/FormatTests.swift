@@ -161,6 +161,32 @@ final class CodecTests: XCTestCase {
         try roundTripInts((0..<5000).map { _ in r = r &* 6364136223846793005 &+ 1; return Int64(bitPattern: r >> 40) })
     }
 
+    func testDecodingARowRangeEqualsTheSliceOfAFullDecode() throws {
+        var r: UInt64 = 3
+        func next() -> UInt64 { r = r &* 6364136223846793005 &+ 1442695040888963407; return r >> 11 }
+        let sets: [[Int64]] = [
+            (0..<3000).map { 1_759_152_600_000_000_000 + Int64($0) * 60_000_000_000 },   // delta, width 1
+            (0..<3000).map { _ in Int64(next() % 300) },                                 // FOR, width 2
+            (0..<3000).map { _ in Int64(bitPattern: next() << 11) },                     // width 8
+            (0..<3000).map { Int64($0 % 17) - 8 },
+            [42, 42, 42],
+        ]
+        for v in sets {
+            var w = ByteWriter()
+            v.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+            for _ in 0..<40 {
+                let a = Int(next() % UInt64(v.count)), b = a + Int(next() % UInt64(v.count - a + 1))
+                var out = [Int64](repeating: 0, count: b - a)
+                try w.bytes.withUnsafeBytes { src in
+                    try out.withUnsafeMutableBufferPointer {
+                        try IntCodec.decode(src, count: v.count, rows: a..<b, into: $0, fail: { FFCError.corrupt("t", $0) })
+                    }
+                }
+                XCTAssertEqual(out, Array(v[a..<b]), "rows \(a)..<\(b)")
+            }
+        }
+    }
+
     func testFloatCodecIsBitExact() throws {
         var r: UInt64 = 5
         let sets: [[Double]] = [
