@@ -27,6 +27,19 @@ public struct ByteReader {
 
     public var remaining: Int { base.count - offset }
 
+    /// Checks that `n` bytes remain (one check for several unchecked reads below).
+    @inline(__always) public func require(_ n: Int, _ what: @autoclosure () -> String) throws {
+        guard n >= 0, n <= base.count - offset else {
+            throw FFCError.corrupt(context, "\(what()) runs past the end of its section (offset \(offset), needs \(n) bytes, \(base.count - offset) left)")
+        }
+    }
+    // Unchecked reads at `offset + at`: only after `require` covered them.
+    @inline(__always) func peekU64(_ at: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset &+ at, as: UInt64.self)) }
+    @inline(__always) func peekU32(_ at: Int) -> UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset &+ at, as: UInt32.self)) }
+    @inline(__always) func peekU16(_ at: Int) -> UInt16 { UInt16(littleEndian: base.loadUnaligned(fromByteOffset: offset &+ at, as: UInt16.self)) }
+    @inline(__always) func peekU8(_ at: Int) -> UInt8 { base[offset &+ at] }
+    @inline(__always) mutating func advance(_ n: Int) { offset &+= n }
+
     @inline(__always) mutating func need(_ n: Int, _ what: @autoclosure () -> String) throws {
         guard n >= 0, n <= base.count - offset else {
             throw FFCError.corrupt(context, "\(what()) runs past the end of its section (offset \(offset), needs \(n) bytes, \(base.count - offset) left)")

@@ -184,7 +184,22 @@ public enum IntCodec {
         } else {
             let d = Int64(bitPattern: div)
             var acc = base
-            for i in 0..<lo { acc = acc &+ unzigzag(value(i)) &* d }
+            // The deltas before the range, summed (specialised loops: this runs for every row
+            // before the range).
+            if lo > 0 {
+                if width == 1 {
+                    for i in 0..<lo { acc = acc &+ unzigzag(UInt64(p.load(fromByteOffset: i, as: UInt8.self))) &* d }
+                } else if planes && width == 2 {
+                    let hi = p + n
+                    for i in 0..<lo {
+                        let v = UInt64(p.load(fromByteOffset: i, as: UInt8.self))
+                            | UInt64(hi.load(fromByteOffset: i, as: UInt8.self)) &<< 8
+                        acc = acc &+ unzigzag(v) &* d
+                    }
+                } else {
+                    for i in 0..<lo { acc = acc &+ unzigzag(value(i)) &* d }
+                }
+            }
             for i in 0..<m { acc = acc &+ unzigzag(u[i]) &* d; o[i] = acc }
         }
     }

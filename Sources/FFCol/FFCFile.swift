@@ -40,8 +40,6 @@ public final class FFCFile: @unchecked Sendable {
     private let base: UnsafeRawPointer
     private let size: Int
     private let lock = Lock()
-    /// Decompression contexts not in use (one per thread decoding at a time).
-    private var decompressors: [ZstdDecompressor] = []
     private var cache: [Int: DecodedChunk] = [:]
     private var cacheOrder: [Int] = []
     /// How many decoded chunks to keep (least recently decoded are dropped first).
@@ -142,8 +140,8 @@ public final class FFCFile: @unchecked Sendable {
         precondition(i >= 0 && i < chunkCount, "chunk index \(i) out of range 0..<\(chunkCount)")
         let cached: DecodedChunk? = lock.withLock { cache[i] }
         if let c = cached, columns.allSatisfy({ c.has($0) }) { return c }
-        let dctx: ZstdDecompressor = lock.withLock { decompressors.popLast() } ?? ZstdDecompressor()
-        defer { lock.withLock { decompressors.append(dctx) } }
+        let dctx = DecompressorPool.take()
+        defer { DecompressorPool.give(dctx) }
         let meta = footer.chunks[i]
         var dec = ChunkDecoder(meta: meta, withRaw: { b, what, body in
             try self.withBlock(b, chunk: i, what: what, dctx: dctx) { try body($0) }
@@ -208,8 +206,8 @@ public final class FFCFile: @unchecked Sendable {
             guard let t = dc.tickers.find(key) else { return nil }
             return Bars(ticker: ticker, date: date, chunk: dc, rows: dc.tickers.rows(t))
         }
-        let dctx: ZstdDecompressor = lock.withLock { decompressors.popLast() } ?? ZstdDecompressor()
-        defer { lock.withLock { decompressors.append(dctx) } }
+        let dctx = DecompressorPool.take()
+        defer { DecompressorPool.give(dctx) }
         let meta = footer.chunks[ci]
         let withRaw: (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void = { b, what, body in
             try self.withBlock(b, chunk: ci, what: what, dctx: dctx) { try body($0) }

@@ -221,21 +221,34 @@ public struct Footer: Sendable, Equatable {
         let columns = Column.allCases
         for i in 0..<Int(nchunks) {
             // Messages are built only on failure (autoclosures): no allocation per field.
-            let firstRow = try r.u64("chunk \(i)"), rows = try r.u32("chunk \(i)"), nt = try r.u32("chunk \(i)")
-            let ft = try r.u64("chunk \(i)")
-            let first = try r.str16("chunk \(i)"), last = try r.str16("chunk \(i)")
-            let tick = try BlockRef.read(&r, "chunk \(i)")
+            // One bounds check for each fixed-size run of fields, unchecked reads inside it.
+            try r.require(24, "chunk \(i)")
+            let firstRow = r.peekU64(0), rows = r.peekU32(8), nt = r.peekU32(12), ft = r.peekU64(16)
+            r.advance(24)
+            let first = try r.str16("chunk \(i) first ticker"), last = try r.str16("chunk \(i) last ticker")
+            try r.require(BlockRef.size + Column.count * (BlockRef.size + 16), "chunk \(i) blocks")
+            func block(_ at: Int) throws -> BlockRef {
+                guard r.peekU16(at + 18) == 0 else {
+                    throw FFCError.corrupt(r.context, "chunk \(i): reserved field of a block reference is not 0")
+                }
+                return BlockRef(offset: r.peekU64(at), storedSize: r.peekU32(at + 8), rawSize: r.peekU32(at + 12),
+                                compression: r.peekU8(at + 16), encoding: r.peekU8(at + 17), checksum: r.peekU64(at + 20))
+            }
+            let tick = try block(0)
             try check(tick, "chunk \(i) tickers")
             guard tick.encoding == BlockEncoding.tickers.rawValue else {
                 throw FFCError.corrupt(r.context, "chunk \(i): ticker block has encoding \(tick.encoding)")
             }
             var cols: [ColumnChunkMeta] = []
             cols.reserveCapacity(Column.count)
+            var at = BlockRef.size
             for c in columns {
-                let b = try BlockRef.read(&r, "chunk \(i) \(c.name)")
+                let b = try block(at)
                 try check(b, "chunk \(i) \(c.name)")
-                cols.append(ColumnChunkMeta(block: b, minBits: try r.u64("chunk \(i)"), maxBits: try r.u64("chunk \(i)")))
+                cols.append(ColumnChunkMeta(block: b, minBits: r.peekU64(at + BlockRef.size), maxBits: r.peekU64(at + BlockRef.size + 8)))
+                at += BlockRef.size + 16
             }
+            r.advance(at)
             let what = "chunk"
             guard firstRow == expectRow, ft == expectTicker, rows > 0, nt > 0, nt <= rows else {
                 throw FFCError.corrupt(r.context, "\(what) \(i): rows/tickers do not follow the previous chunk (first row \(firstRow), expected \(expectRow))")

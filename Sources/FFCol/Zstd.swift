@@ -44,3 +44,12 @@ public final class ZstdDecompressor {
         return ZSTD_isError(n) == 0 && n == dst.count
     }
 }
+
+/// A process-wide pool of decompression contexts (creating one costs a few microseconds and
+/// about 100 KB), shared by every open file.
+enum DecompressorPool {
+    nonisolated(unsafe) private static var free: [ZstdDecompressor] = []
+    private static let lock = Lock()
+    static func take() -> ZstdDecompressor { lock.withLock { free.popLast() } ?? ZstdDecompressor() }
+    static func give(_ d: ZstdDecompressor) { lock.withLock { if free.count < 16 { free.append(d) } } }
+}
