@@ -164,6 +164,25 @@ public enum IntCodec {
             }
         }
         let lo = rows.lowerBound
+        // Fused fast paths for the common layouts: one byte, or two byte planes.
+        if mode == 0 && (width == 1 || (planes && width == 2)) {
+            let b0 = p + lo, b1 = p + (n &+ lo)
+            if width == 1 {
+                if div == 1 {
+                    for i in 0..<m { o[i] = base &+ Int64(b0.load(fromByteOffset: i, as: UInt8.self)) }
+                } else {
+                    let d = Int64(bitPattern: div)
+                    for i in 0..<m { o[i] = base &+ Int64(b0.load(fromByteOffset: i, as: UInt8.self)) &* d }
+                }
+            } else {
+                let d = Int64(bitPattern: div)
+                for i in 0..<m {
+                    let v = Int64(b0.load(fromByteOffset: i, as: UInt8.self)) | Int64(b1.load(fromByteOffset: i, as: UInt8.self)) &<< 8
+                    o[i] = base &+ v &* d
+                }
+            }
+            return
+        }
         // 1. Gather the unsigned values of the range into `o` (as bit patterns).
         let u = UnsafeMutableRawPointer(o).assumingMemoryBound(to: UInt64.self)
         if width == 1 {
