@@ -61,10 +61,11 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Scan: \(Fixtures.scanTicker) across \(Fixtures.days) stocks minute days (all columns, sum close)") { benchmark, store in
         let t0 = now()
         var rows = 0, sum = 0.0
-        for day in store.bars(ticker: Fixtures.scanTicker, dataset: .stocksMinute, from: first, to: last) {
+        try store.bars(ticker: Fixtures.scanTicker, dataset: .stocksMinute, from: first, to: last).forEach { day in
             rows += day.count
             for c in day.close { sum += c }
         }
+        precondition(rows > 0, "the scan found no rows: the benchmark files are missing or stale")
         report(benchmark, seconds: now() - t0, rows: rows)
         blackHole(sum)
     } setup: {
@@ -79,6 +80,7 @@ let benchmarks: @Sendable () -> Void = {
             rows += b.count
             for c in b.close { sum += c }
         }
+        precondition(rows > 0, "the underlying has no contracts in the benchmark file")
         report(benchmark, seconds: now() - t0, rows: rows)
         blackHole(sum)
     } setup: {

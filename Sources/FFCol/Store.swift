@@ -76,8 +76,12 @@ public struct Store: Sendable {
     }
 }
 
-/// A ticker's bars over several dates, loaded one date at a time as it is iterated.
-public struct TickerSeries: Sequence {
+/// A ticker's bars over several dates, loaded one date at a time.
+///
+/// Not a `Sequence` on purpose: a `for ... in` loop could not report a damaged file. Use
+/// `forEach` (throws the first error) or `load()`; `makeIterator()` gives an iterator whose
+/// `error` must be checked after the loop.
+public struct TickerSeries {
     public let store: Store
     public let ticker: String
     public let dataset: Dataset
@@ -103,6 +107,16 @@ public struct TickerSeries: Sequence {
         }
     }
     public func makeIterator() -> Iterator { Iterator(s: self) }
+
+    /// Calls `body` with each date's bars, in date order, loading one file at a time.
+    /// Throws the first error (a damaged or unreadable file, or one thrown by `body`).
+    public func forEach(_ body: (Bars) throws -> Void) throws {
+        for d in dates {
+            if let f = try store.open(dataset: dataset, date: d), let b = try f.bars(ticker: ticker, columns: columns) {
+                try body(b)
+            }
+        }
+    }
 
     /// All dates' bars, throwing the first error.
     public func load() throws -> [Bars] {

@@ -97,17 +97,7 @@ public enum Converter {
         var lines = LineAssembler()
         let inflater = InflateStream(source: source, backend: options.inflate)
         let pipe = BlockPipe(blocks: 4, blockSize: options.blockSize)
-        let producer = Worker {
-            do {
-                while let buf = pipe.takeFree() {
-                    let n = try inflater.read(into: buf)
-                    if n == 0 { pipe.finish(error: nil, returning: buf); return }
-                    pipe.push(buf, count: n)
-                }
-            } catch {
-                pipe.finish(error: error, returning: nil)
-            }
-        }
+        let producer = pipe.fill(from: inflater)
         do {
             while let (buf, n) = try pipe.pop() {
                 defer { pipe.giveBack(buf) }
@@ -217,6 +207,22 @@ final class BlockPipe: @unchecked Sendable {
     private func locked<T>(_ body: () -> T) -> T {
         pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
         return body()
+    }
+
+    /// Starts the producer thread: fills free buffers from `inflater` until its end, an error
+    /// (handed to the consumer by `pop`), or `cancel`.
+    func fill(from inflater: InflateStream) -> Worker {
+        Worker {
+            do {
+                while let buf = self.takeFree() {
+                    let n = try inflater.read(into: buf)
+                    if n == 0 { self.finish(error: nil, returning: buf); return }
+                    self.push(buf, count: n)
+                }
+            } catch {
+                self.finish(error: error, returning: nil)
+            }
+        }
     }
 
     /// Producer: a free buffer, or nil when cancelled.

@@ -55,17 +55,7 @@ public enum ConvertStages {
         defer { run.close() }
         let inflater = InflateStream(source: source)
         let pipe = BlockPipe(blocks: 4, blockSize: max(1, blockSize))
-        let producer = Worker {
-            do {
-                while let buf = pipe.takeFree() {
-                    let n = try inflater.read(into: buf)
-                    if n == 0 { pipe.finish(error: nil, returning: buf); return }
-                    pipe.push(buf, count: n)
-                }
-            } catch {
-                pipe.finish(error: error, returning: nil)
-            }
-        }
+        let producer = pipe.fill(from: inflater)
         do {
             while let (buf, n) = try pipe.pop() {
                 defer { pipe.giveBack(buf) }

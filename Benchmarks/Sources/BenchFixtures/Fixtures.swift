@@ -122,7 +122,13 @@ public enum Fixtures {
         let s = store
         var jobs: [(Dataset, TradingDate)] = [(.optionsMinute, optionsDate)]
         jobs += stocksDates.map { (.stocksMinute, $0) }
-        jobs = jobs.filter { !exists(s.path(dataset: $0.0, date: $0.1)) }
+        // Missing files, and files this build cannot read (written by an older build), are
+        // converted again.
+        jobs = jobs.filter {
+            let p = s.path(dataset: $0.0, date: $0.1)
+            guard exists(p), let f = try? FFCFile(path: p), (try? f.chunk(0)) != nil else { return true }
+            return false
+        }
         if jobs.isEmpty { return s }
         let errors = ErrorBox()
         let todo = jobs
