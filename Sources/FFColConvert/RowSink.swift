@@ -134,6 +134,9 @@ public struct Rows {
 /// A struct used `inout` by the parser: no reference counting or dynamic exclusivity checks
 /// per row.
 public struct RowSink {
+    /// An options root's contracts stay in one chunk until it holds this many times the target
+    /// rows; then the chunk ends at the next contract.
+    static let rootSpanFactor = 2
     public let dataset: Dataset
     public let date: TradingDate
     let writer: AsyncChunkWriter
@@ -204,7 +207,7 @@ public struct RowSink {
         } else {
             if cmp < 0 {
                 // Safe to end a chunk here: every pending ticker is complete.
-                if sorted, rows.count >= targetRows, lastRootDiffers(t) || rows.count >= targetRows * 4 {
+                if sorted, rows.count >= targetRows, lastRootDiffers(t) || rows.count >= targetRows * RowSink.rootSpanFactor {
                     try flush()
                 }
             } else if sorted {
@@ -312,7 +315,7 @@ public struct RowSink {
                     let differs = chunk.names.withUnsafeBytes { cb in
                         !sameRoot(UnsafeRawBufferPointer(rebasing: cb[chunk.lastNameStart...]), tb)
                     }
-                    if differs || chunk.count >= targetRows * 4 { chunk.closeRun(); chunk = try writer.submit(chunk) }
+                    if differs || chunk.count >= targetRows * RowSink.rootSpanFactor { chunk.closeRun(); chunk = try writer.submit(chunk) }
                 }
                 chunk.startRun(tb)
             }
