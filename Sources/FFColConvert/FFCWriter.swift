@@ -36,6 +36,7 @@ public final class FFCWriter {
         guard fd >= 0 else {
             throw ConvertError(.io, file: tempPath, "cannot create the output file: \(String(cString: strerror(errno))) (is the output root writable?)")
         }
+        TemporaryFiles.register(tempPath)
         encoder = ChunkEncoder(level: zstdLevel)
         out.reserveCapacity(4 << 20)
         var w = ByteWriter()
@@ -102,6 +103,7 @@ public final class FFCWriter {
         guard rename(tempPath, path) == 0 else {
             throw ConvertError(.io, file: path, "cannot rename the finished file into place: \(String(cString: strerror(errno)))")
         }
+        TemporaryFiles.unregister(tempPath)
         done = true
         let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let dfd = open(dir, O_RDONLY | O_DIRECTORY)
@@ -112,7 +114,7 @@ public final class FFCWriter {
     /// Removes the temporary file. Safe to call more than once.
     public func abort() {
         if fd >= 0 { close(fd); fd = -1 }
-        if !done { unlink(tempPath) }
+        if !done { unlink(tempPath); TemporaryFiles.unregister(tempPath) }
         done = true
     }
 
@@ -154,5 +156,61 @@ public final class FFCWriter {
             throw ConvertError(.io, file: tempPath, "cannot truncate: \(String(cString: strerror(errno)))")
         }
         offset = UInt64(FFCFormat.headerSize)
+    }
+}
+
+// MARK: - Temporary files in progress
+
+/// The temporary files being written right now, so that an interrupted process (SIGINT,
+/// SIGTERM) can remove them before it exits. See `TemporaryFiles.removeAllOnSignals()`.
+public enum TemporaryFiles {
+    nonisolated(unsafe) private static var paths: Set<String> = []
+    nonisolated(unsafe) private static var mutex = pthread_mutex_t()
+    nonisolated(unsafe) private static var ready = false
+    private static let setup: Void = { pthread_mutex_init(&mutex, nil); ready = true }()
+
+    public static func register(_ p: String) {
+        _ = setup
+        pthread_mutex_lock(&mutex); paths.insert(p); pthread_mutex_unlock(&mutex)
+    }
+    public static func unregister(_ p: String) {
+        _ = setup
+        pthread_mutex_lock(&mutex); paths.remove(p); pthread_mutex_unlock(&mutex)
+    }
+    /// Removes every registered file; returns how many there were.
+    @discardableResult
+    public static func removeAll() -> Int {
+        _ = setup
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        for p in paths { unlink(p) }
+        let n = paths.count
+        paths.removeAll()
+        return n
+    }
+
+    /// Blocks SIGINT and SIGTERM in this thread (and so in every thread started after it) and
+    /// starts a thread that waits for them: it removes the registered temporary files, prints
+    /// `message` to stderr and exits with 128 + the signal number (130, 143).
+    /// Call once, early, from the main thread, before starting other threads.
+    public static func removeAllOnSignals(message: String = "interrupted: temporary files removed, nothing was left half-written") {
+        _ = setup
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        let msg = message
+        _ = Worker {
+            var s = sigset_t()
+            sigemptyset(&s)
+            sigaddset(&s, SIGINT)
+            sigaddset(&s, SIGTERM)
+            var sig: Int32 = 0
+            while sigwait(&s, &sig) != 0 {}
+            removeAll()
+            fputs("ffcol: \(msg)\n", stderr)
+            _exit(128 + sig)
+        }
     }
 }

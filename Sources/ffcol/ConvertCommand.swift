@@ -22,7 +22,8 @@ struct ConvertCommand: ParsableCommand {
         (unsorted input is held in memory until it is sorted). Rows whose window_start is not \
         on the file's date (America/New_York) are kept and counted, or rejected with --strict.
 
-        Exit status: 0 when every input converted, 1 when any failed.
+        Exit status: 0 when every input converted, 1 when any failed, 130 (SIGINT) or 143
+        (SIGTERM) when interrupted; an interrupted run removes its temporary files first.
         """)
 
     @Argument(help: "Input files or directories (searched for *.csv.gz and *.csv), or - for stdin.")
@@ -64,6 +65,7 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
+        TemporaryFiles.removeAllOnSignals()
         let root = out ?? Settings.load().root
         var files: [String] = []
         var problems: [String] = []

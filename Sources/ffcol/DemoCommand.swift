@@ -34,6 +34,7 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
+        TemporaryFiles.removeAllOnSignals()
         let date = TradingDate("2025-09-29")!
         let key = Dataset.optionsMinute.key(for: date)
         let input = "\(dir)/flatfiles/\(key)"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FFCol
+import FFColConvert
 import FFColS3
 import Foundation
 
@@ -84,6 +85,7 @@ struct IngestCommand: ParsableCommand {
     }
 
     func run() throws {
+        TemporaryFiles.removeAllOnSignals()
         let ds = try parseDataset(dataset)
         let a = try parseDate(from, "--from")
         let b = try to.map { try parseDate($0, "--to") } ?? a

@@ -192,6 +192,33 @@ final class ConvertCLITests: XCTestCase {
         XCTAssertTrue(bad.err.contains("xml"), bad.err)
     }
 
+    /// SIGINT and SIGTERM while a conversion is in progress: exit 130 / 143, the temporary file
+    /// removed, no output.
+    func testInterruptRemovesTemporaryFiles() throws {
+        for (sig, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            let out = work + "/int\(sig)"
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Self.binaryPath)
+            p.arguments = ["convert", "-", "--dataset", "stocks_minute", "--date", "2025-09-29", "--out", out, "-q"]
+            let stdin = Pipe()
+            p.standardInput = stdin
+            try p.run()
+            // Some rows, then the input stays open: the conversion is under way.
+            stdin.fileHandleForWriting.write(Data("ticker,volume,open,close,high,low,window_start,transactions\nAAPL,1,1,1,1,1,1759152600000000000,1\n".utf8))
+            var sawTemp = false
+            for _ in 0..<200 where !sawTemp {
+                sawTemp = listFiles(out).contains { $0.contains(".tmp-") }
+                if !sawTemp { usleep(25_000) }
+            }
+            XCTAssertTrue(sawTemp, "the conversion should have a temporary file while it runs")
+            kill(p.processIdentifier, sig)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, code, "signal \(sig)")
+            XCTAssertEqual(listFiles(out).filter { !$0.hasPrefix(".ffcol/") }, [], "nothing left after signal \(sig)")
+            try? stdin.fileHandleForWriting.close()
+        }
+    }
+
     func testStdinNeedsDatasetAndDate() throws {
         let r = try ffcol(["convert", "-", "--out", work + "/o"])
         XCTAssertNotEqual(r.status, 0)
