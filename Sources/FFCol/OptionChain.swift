@@ -73,6 +73,7 @@ public struct OptionContract: Sendable {
     public var strikeThousandths: Int64 { symbol.strikeThousandths }
 
     /// The last bar starting at or before `t` (Unix ns), or nil if the first bar is later.
+    /// Needs all seven columns loaded.
     public func lastBar(atOrBefore t: Int64) -> Bar? {
         let ws = bars.windowStart
         var lo = ws.startIndex, hi = ws.endIndex
@@ -103,7 +104,7 @@ public struct OptionChain: Sendable {
     }
 
     /// The chain as of time `t` (Unix ns): for each contract with a bar starting at or before
-    /// `t`, its last such bar. Contracts with no bar yet are left out.
+    /// `t`, its last such bar. Contracts with no bar yet are left out. Needs all seven columns.
     public func asOf(_ t: Int64) -> [(contract: OptionContract, bar: Bar)] {
         var out: [(contract: OptionContract, bar: Bar)] = []
         out.reserveCapacity(contracts.count)
