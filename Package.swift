@@ -43,6 +43,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // MARK: Examples
+        // A moving-average crossover over generated minute bars and an options chain read.
+        .executableTarget(
+            name: "ffcol-example-backtest", dependencies: ["FFCol", "FFColConvert"], path: "Examples/Backtest"),
+
         // MARK: Tests
         .testTarget(name: "FFColTests", dependencies: ["FFCol", "FFColConvert"]),
         .testTarget(name: "FFColConvertTests", dependencies: ["FFCol", "FFColConvert"]),

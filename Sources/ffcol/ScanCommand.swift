@@ -19,10 +19,13 @@ struct ScanCommand: ParsableCommand {
           ffcol scan --ticker AAPL --from 2025-09-01 --to 2025-09-30
           ffcol scan --dataset options_minute --ticker SPY            (every SPY contract)
           ffcol scan --ticker O:SPY251017C00600000 --format csv       (one contract)
+          ffcol scan --underlying SPY --expiry 2025-10-17 --strike-min 590 --strike-max 610 --type call
 
         For options datasets, a --ticker without the O: prefix is an underlying root and gives \
         all of its contracts; a full OCC symbol gives one contract. Without --ticker, every \
         ticker is printed. Rows come per --ticker, then by date, then (ticker, window_start).
+
+        --underlying selects an options chain and narrows it by expiry (--expiry, or         --expiry-from/--expiry-to), strike in dollars (--strike, or --strike-min/--strike-max)         and --type call|put; bounds are inclusive. Rows come per --underlying, then by date,         then (contract, window_start).
 
         --format csv writes the header and the source columns in source order with window_start \
         as integer Unix nanoseconds (as in the flat files), so the output can be compared with \
@@ -57,9 +60,16 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Print at most this many rows.")
     var limit: Int?
 
+    @OptionGroup(title: "Options chains")
+    var chain: ChainOptions
+
     func validate() throws {
         if let l = limit, l < 0 { throw ValidationError("--limit must not be negative") }
         if let f = from, let t = to, t < f { throw ValidationError("--to \(t) is before --from \(f)") }
+        if !chain.underlying.isEmpty {
+            if !tickers.isEmpty { throw ValidationError("use either --ticker or --underlying") }
+            if let d = dataset, !d.isOptions { throw ValidationError("--underlying needs an options dataset, not \(d.rawValue)") }
+        }
         if let c = columns {
             for name in c.split(separator: ",") where Column(name: String(name)) == nil {
                 throw ValidationError("unknown column '\(name)'; columns are \(Column.allCases.map(\.name).joined(separator: ","))")
@@ -84,7 +94,16 @@ struct ScanCommand: ParsableCommand {
             files[d] = f
             return f
         }
-        if tickers.isEmpty {
+        if !chain.underlying.isEmpty {
+            guard ds.isOptions else { throw Failure("--underlying needs an options dataset; \(ds.rawValue) is not one") }
+            let filter = chain.filter
+            outer: for u in chain.underlying {
+                for d in dates {
+                    guard let f = try file(d) else { continue }
+                    for c in try f.chain(underlying: u, filter: filter, columns: cols).contracts where !printer.print(c.bars) { break outer }
+                }
+            }
+        } else if tickers.isEmpty {
             outer: for d in dates {
                 guard let f = try file(d) else { continue }
                 var stop = false
@@ -111,7 +130,9 @@ struct ScanCommand: ParsableCommand {
         }
         printer.end()
         if printer.rows == 0 {
-            note("no rows for \(tickers.isEmpty ? "any ticker" : tickers.joined(separator: ", ")) in \(ds.rawValue) \(dates.first!)...\(dates.last!) (\(dates.count) file\(dates.count == 1 ? "" : "s"))")
+            let what = !chain.underlying.isEmpty ? chain.underlying.joined(separator: ", ") + " contracts" + (chain.narrows ? " matching the filters" : "")
+                : tickers.isEmpty ? "any ticker" : tickers.joined(separator: ", ")
+            note("no rows for \(what) in \(ds.rawValue) \(dates.first!)...\(dates.last!) (\(dates.count) file\(dates.count == 1 ? "" : "s"))")
         }
     }
 
