@@ -10,6 +10,13 @@ public struct Bar: Sendable, Equatable {
     /// Start of the bar, Unix nanoseconds UTC.
     public var windowStart: Int64
     public var transactions: Int64
+
+    /// A bar from its seven values (`windowStart` in Unix nanoseconds UTC).
+    public init(volume: Double, open: Double, close: Double, high: Double, low: Double,
+                windowStart: Int64, transactions: Int64) {
+        self.volume = volume; self.open = open; self.close = close; self.high = high; self.low = low
+        self.windowStart = windowStart; self.transactions = transactions
+    }
 }
 
 /// One ticker's rows in one file: a view on a decoded chunk (no copy).

@@ -11,7 +11,7 @@
 /// let s = try store.bars(ticker: "AAPL", dataset: .stocksMinute, from: a, to: b).loadColumns()
 /// for k in 0..<s.count { _ = (s.windowStart[k], s.close[k]) }
 /// ```
-public struct BarColumns: Sendable {
+public struct SeriesColumns: Sendable {
     public let ticker: String
     /// The dates that have rows, ascending.
     public private(set) var dates: [TradingDate] = []
@@ -70,8 +70,8 @@ public struct BarColumns: Sendable {
 extension TickerSeries {
     /// All dates' rows at once as contiguous column arrays with per-date offsets, loading
     /// one file at a time. Throws the first error (a damaged or unreadable file).
-    public func loadColumns() throws -> BarColumns {
-        var out = BarColumns(ticker: ticker)
+    public func loadColumns() throws -> SeriesColumns {
+        var out = SeriesColumns(ticker: ticker)
         try forEach { out.append($0) }
         return out
     }

@@ -31,6 +31,24 @@ struct ScanCommand: ParsableCommand {
         as integer Unix nanoseconds (as in the flat files), so the output can be compared with \
         the original file; with --tz it is written as ISO 8601 text instead. --format table \
         shows America/New_York times unless --tz says otherwise.
+
+        Sessions, resampling and splits (minute datasets; applied in this order):
+          --session regular     only bars from 09:30 ET to the close (16:00, 13:00 on \
+        early-close days such as the day after Thanksgiving); extended (the default) keeps \
+        every bar, 04:00-20:00 ET for stocks.
+          --resample 5m|15m|30m|1h|1d     aggregate each date's bars: open first, close last, \
+        high max, low min, volume and transactions summed, window_start the start of the \
+        bucket. Intraday buckets start at 09:30 ET with --session regular and at midnight ET \
+        otherwise; 1d gives one bar per date stamped midnight ET, as in the day files.
+          --adjust-splits FILE  adjust prices and volumes for the splits in FILE, a CSV with \
+        the header ticker,execution_date,split_from,split_to (as the splits endpoint returns \
+        it): a split executed after a bar's date and on or before --as-of (default: the last \
+        date scanned) multiplies prices by split_from/split_to and volume by \
+        split_to/split_from. Without it prices are as traded.
+
+          ffcol scan --ticker AAPL --session regular --resample 15m --format csv
+          ffcol scan --ticker AAPL --resample 1d --adjust-splits splits.csv
+        The output columns and formats are the same as without these options.
         """)
 
     @Option(help: "Root of converted files (default: root in config/ffcol.yaml, else ./data).")
@@ -63,8 +81,21 @@ struct ScanCommand: ParsableCommand {
     @OptionGroup(title: "Options chains")
     var chain: ChainOptions
 
+    @Option(help: "Session: regular (09:30 ET to the close) or extended (every bar; default).")
+    var session: Session = .extended
+
+    @Option(help: "Resample each date's bars to 5m, 15m, 30m, 1h or 1d bars.")
+    var resample: BarInterval?
+
+    @Option(name: .customLong("adjust-splits"), help: ArgumentHelp("Adjust prices and volumes for the splits in this CSV (ticker,execution_date,split_from,split_to).", valueName: "file"))
+    var adjustSplits: String?
+
+    @Option(name: .customLong("as-of"), help: "Date YYYY-MM-DD the split adjustment is as of (default: the last date scanned).")
+    var asOf: TradingDate?
+
     func validate() throws {
         if let l = limit, l < 0 { throw ValidationError("--limit must not be negative") }
+        if asOf != nil && adjustSplits == nil { throw ValidationError("--as-of needs --adjust-splits") }
         if let f = from, let t = to, t < f { throw ValidationError("--to \(t) is before --from \(f)") }
         if !chain.underlying.isEmpty {
             if !tickers.isEmpty { throw ValidationError("use either --ticker or --underlying") }
@@ -86,6 +117,9 @@ struct ScanCommand: ParsableCommand {
             throw Failure("no \(ds.rawValue) files under \(store.root) between \(from?.description ?? "the start") and \(to?.description ?? "the end")")
         }
         let printer = RowPrinter(format: format, columns: cols, tz: tz ?? (format == .table ? .newYork : nil), limit: limit)
+        let transform = try BarTransform(scan: self, dataset: ds, lastDate: dates.last!)
+        let load = transform.loadColumns(cols)
+        let emit = { (b: Bars) -> Bool in transform.print(b, printer) }
         printer.begin()
         var files: [TradingDate: FFCFile] = [:]
         func file(_ d: TradingDate) throws -> FFCFile? {
@@ -100,15 +134,15 @@ struct ScanCommand: ParsableCommand {
             outer: for u in chain.underlying {
                 for d in dates {
                     guard let f = try file(d) else { continue }
-                    for c in try f.chain(underlying: u, filter: filter, columns: cols).contracts where !printer.print(c.bars) { break outer }
+                    for c in try f.chain(underlying: u, filter: filter, columns: load).contracts where !emit(c.bars) { break outer }
                 }
             }
         } else if tickers.isEmpty {
             outer: for d in dates {
                 guard let f = try file(d) else { continue }
                 var stop = false
-                try f.forEachTicker(columns: cols) { b in
-                    stop = !printer.print(b)
+                try f.forEachTicker(columns: load) { b in
+                    stop = !emit(b)
                     return !stop
                 }
                 if stop { break outer }
@@ -120,11 +154,11 @@ struct ScanCommand: ParsableCommand {
                     guard let f = try file(d) else { continue }
                     let series: [Bars]
                     if ds.isOptions && !t.hasPrefix("O:") {
-                        series = try f.contracts(underlying: t, columns: cols)
+                        series = try f.contracts(underlying: t, columns: load)
                     } else {
-                        series = try f.bars(ticker: t, columns: cols).map { [$0] } ?? []
+                        series = try f.bars(ticker: t, columns: load).map { [$0] } ?? []
                     }
-                    for b in series where !printer.print(b) { break outer }
+                    for b in series where !emit(b) { break outer }
                 }
             }
         }
@@ -180,9 +214,18 @@ final class RowPrinter {
 
     /// Prints a ticker's rows; false once the limit is reached.
     func print(_ b: Bars) -> Bool {
+        printRows(ticker: b.ticker, columns.map { $0.isFloat ? b.chunk.doubles($0) : nil },
+                  columns.map { $0.isFloat ? nil : b.chunk.int64s($0) }, b.rows)
+    }
+
+    /// Prints resampled or adjusted bars of one ticker; false once the limit is reached.
+    func print(ticker: String, _ c: BarColumns) -> Bool {
+        printRows(ticker: ticker, columns.map { c.doubles($0) }, columns.map { c.int64s($0) }, 0..<c.count)
+    }
+
+    func printRows(ticker: String, _ fl: [[Double]?], _ il: [[Int64]?], _ rowRange: Range<Int>) -> Bool {
+        let b = (ticker: ticker, rows: rowRange)
         let name = Array(b.ticker.utf8)
-        let fl = columns.map { $0.isFloat ? b.chunk.doubles($0) : nil }
-        let il = columns.map { $0.isFloat ? nil : b.chunk.int64s($0) }
         for j in b.rows {
             if let l = limit, rows >= l { return false }
             rows += 1

@@ -41,7 +41,7 @@ final class UniverseTests: XCTestCase {
         return all.sorted().first { t in sets.contains { !$0.contains(t) } && sets.contains { $0.contains(t) } }!
     }
 
-    func testBarColumnsAcrossDays() throws {
+    func testSeriesColumnsAcrossDays() throws {
         let store = Store(root: root)
         for ticker in ["AAPL", "ZVZZT", patchyTicker()] {
             let s = try store.bars(ticker: ticker, dataset: .stocksMinute, from: TradingDate("2025-09-26"), to: TradingDate("2025-09-30"))
