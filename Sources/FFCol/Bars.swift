@@ -58,6 +58,7 @@ public struct Bars: Sequence, Sendable {
                    windowStart: n[0]![j], transactions: n[1]![j])
     }
 
+    /// Yields the ticker's bars in window_start order.
     public struct Iterator: IteratorProtocol {
         let bars: Bars
         var k = 0

@@ -313,6 +313,7 @@ public enum FloatCodec {
 /// low = min(open, close) - x. Single-trade bars (all four equal) and high/low at the body's
 /// edge store x = 0.
 public enum PriceCodec {
+    /// How a relative price column is reconstructed (the `relation` byte of encoding 5).
     public enum Relation: Int { case none = 0, closeFromOpen = 1, highFromBody = 2, lowFromBody = 3 }
 
     /// Encodes open/close/high/low; nil when they do not share an exact decimal form.

@@ -89,6 +89,7 @@ public struct TickerSeries {
     public let dates: [TradingDate]
     public let columns: [Column]
 
+    /// Opens one date at a time; check `error` after the loop.
     public struct Iterator: IteratorProtocol {
         let s: TickerSeries
         var i = 0
