@@ -116,6 +116,19 @@ public struct TradingDate: Hashable, Comparable, Sendable, CustomStringConvertib
     var dayString: String { day < 10 ? "0\(day)" : "\(day)" }
     public var description: String { "\(yearString)-\(monthString)-\(dayString)" }
 
+    /// The last `DDDD-DD-DD` in a path that is shaped like a date but is not one (2025-02-30).
+    public static func impossibleDate(inPath path: String) -> String? {
+        let u = Array(path.utf8)
+        guard u.count >= 10 else { return nil }
+        func digit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+        for i in stride(from: u.count - 10, through: 0, by: -1) {
+            let s = u[i..<i + 10]
+            let shape = s.enumerated().allSatisfy { k, b in k == 4 || k == 7 ? b == UInt8(ascii: "-") : digit(b) }
+            if shape { return String(decoding: s, as: UTF8.self) }
+        }
+        return nil
+    }
+
     /// Finds the last `YYYY-MM-DD` in a path or file name.
     public static func detect(inPath path: String) -> TradingDate? {
         let u = Array(path.utf8)

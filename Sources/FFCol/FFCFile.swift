@@ -124,6 +124,11 @@ public final class FFCFile: @unchecked Sendable {
         let s = stored(b)
         guard XXH64.hash(s) == b.checksum else { throw FFCError.checksum(path: path, chunk: chunk, column: what) }
         if b.compression == 0 { return try body(s) }
+        // The footer's raw size is checked against the frame (which always records it) before
+        // allocating: a damaged footer must not make the reader allocate gigabytes.
+        guard ZstdDecompressor.frameContentSize(s) == UInt64(b.rawSize) else {
+            throw FFCError.corrupt(path, "chunk \(chunk), \(what): the footer says \(b.rawSize) decoded bytes, the zstd frame header disagrees")
+        }
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(b.rawSize), alignment: 8)
         defer { raw.deallocate() }
         guard dctx.decompress(s, into: raw) else {

@@ -37,6 +37,13 @@ public final class ZstdDecompressor {
     }
     deinit { ZSTD_freeDCtx(dctx) }
 
+    /// The decoded size a frame's header declares, or nil if the header is damaged or does not say.
+    public static func frameContentSize(_ src: UnsafeRawBufferPointer) -> UInt64? {
+        let n = ZSTD_getFrameContentSize(src.baseAddress, src.count)
+        // ZSTD_CONTENTSIZE_UNKNOWN and _ERROR are the two largest values.
+        return n >= UInt64.max - 1 ? nil : n
+    }
+
     /// Decompresses one frame of exactly `expected` bytes into `dst`. Returns false when the
     /// frame is corrupt or its size differs (the caller turns that into an error with a location).
     public func decompress(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer) -> Bool {

@@ -90,6 +90,20 @@ public struct CSVParser {
         return next
     }
 
+    func badTicker(_ t: UnsafePointer<UInt8>, _ n: Int) -> ConvertError {
+        var shown = ""
+        var first = -1
+        for k in 0..<min(n, 60) {
+            let b = t[k]
+            if b >= 0x20 && b <= 0x7E { shown.append(Character(Unicode.Scalar(b))) } else {
+                if first < 0 { first = k }
+                shown += "\\x" + String(b, radix: 16, uppercase: true).leftPadded(2)
+            }
+        }
+        return ConvertError(.badValue, file: fileName, line: line, column: "ticker", text: shown,
+                            "byte \(first + 1) of the ticker is not printable ASCII (flat-file tickers are ASCII; shown escaped)")
+    }
+
     @inline(__always)
     mutating func parseRow(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ sink: inout RowSink) throws -> UnsafePointer<UInt8> {
         var p = start
@@ -104,6 +118,11 @@ public struct CSVParser {
         }
         if tlen == 0 { throw error(.badValue, field: 0, t0, end, "empty ticker") }
         if tlen > 255 { throw error(.badValue, field: 0, t0, end, "ticker longer than 255 bytes") }
+        // Flat-file tickers are printable ASCII; anything else (control bytes, UTF-8, binary
+        // garbage) is rejected rather than stored, so tickers are always safe to print.
+        var bad = 0
+        for k in 0..<tlen { let b = t0[k]; bad |= Int(b &- 0x20 > 0x5E ? 1 : 0) }
+        if bad != 0 { throw badTicker(t0, tlen) }
         p += 1
         let vol = try parseDouble(&p, end, field: 1)
         let o = try parseDouble(&p, end, field: 2)
@@ -305,3 +324,7 @@ public struct CSVParser {
     }
 }
 
+
+extension String {
+    fileprivate func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}

@@ -67,6 +67,9 @@ public enum Converter {
                 "cannot tell the dataset from the path; pass --dataset (\(Dataset.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard let d = options.date ?? TradingDate.detect(inPath: name) else {
+            if let bad = TradingDate.impossibleDate(inPath: name) {
+                throw ConvertError(.usage, file: name, "'\(bad)' in the path is not a valid date; rename the file or pass --date")
+            }
             throw ConvertError(.usage, file: name, "cannot tell the date from the path (no valid YYYY-MM-DD in it); pass --date")
         }
         return (ds, d)

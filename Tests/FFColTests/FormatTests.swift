@@ -129,6 +129,29 @@ final class FormatTests: XCTestCase {
         XCTAssertGreaterThan(detected, 350)
     }
 
+    /// Found by FuzzFFC: a footer (with a valid checksum) claiming a block decodes to ~4 GB made
+    /// the reader allocate that much before zstd could say the frame is smaller.
+    func testHugeRawSizeInFooterIsCorruptWithoutAllocating() throws {
+        let p = try makeFile()
+        var b = bytes(p)
+        let f = try FFCFile(path: p)
+        let enc = f.footer.encode()
+        let t = b.count - FFCFormat.trailerSize
+        let fstart = t - enc.count
+        XCTAssertEqual(Array(b[fstart..<t]), enc)
+        var footer = f.footer
+        footer.chunks[0].columns[Column.close.rawValue].block.rawSize = 0xFFFF_FFF0
+        footer.chunks[0].columns[Column.close.rawValue].block.compression = 1
+        let enc2 = footer.encode()
+        XCTAssertEqual(enc2.count, enc.count)
+        b.replaceSubrange(fstart..<t, with: enc2)
+        let sum = XXH64.hash(enc2)
+        for k in 0..<8 { b[t + 8 + k] = UInt8(truncatingIfNeeded: sum >> (8 * k)) }
+        let e = openAndVerify(b)
+        XCTAssertNotNil(e)
+        XCTAssertTrue("\(e.map { "\($0)" } ?? "")".contains("zstd frame header disagrees"), "\(String(describing: e))")
+    }
+
     func testFooterRoundTrip() throws {
         let f = try FFCFile(path: try makeFile())
         let enc = f.footer.encode()

@@ -1,0 +1,99 @@
+import Glibc
+import FFCol
+import FFColConvert
+import CFuzzDriver
+
+// Input layout: byte 0 selects raw mode (the rest is a whole .ffc file) or mutation mode (the
+// rest is a list of (offset, xor) edits applied to a small valid file built at startup).
+// Opening and verifying must either succeed or throw FFCError; reading tickers after a
+// successful open must not crash.
+
+let workDir: String = {
+    var t = Array("/tmp/ffcol-fuzzffc-XXXXXX".utf8CString)
+    guard let p = mkdtemp(&t) else { fatalError("mkdtemp failed") }
+    return String(cString: p)
+}()
+
+let validFile: [UInt8] = {
+    var csv = "ticker,volume,open,close,high,low,window_start,transactions\n"
+    let t0: Int64 = 1_759_152_600_000_000_000
+    for (i, tk) in ["A", "AAPL", "MSFT", "SPY", "ZZZZ"].enumerated() {
+        for m in 0..<(3 + i) {
+            csv += "\(tk),\(100 + m * 7),\(10 + i).5,\(10 + i).25,\(11 + i),\(9 + i),\(t0 + Int64(m) * 60_000_000_000),\(m + 1)\n"
+        }
+    }
+    var o = ConvertOptions(outRoot: workDir + "/seed")
+    o.dataset = .stocksMinute
+    o.date = TradingDate(year: 2025, month: 9, day: 29)
+    o.targetChunkRows = 4
+    let r = try! Converter.convert(source: MemorySource(Array(csv.utf8), name: "seed.csv"), options: o)
+    let fd = open(r.output, O_RDONLY)
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(fd, &buf, buf.count)
+        if n <= 0 { break }
+        out += buf[0..<n]
+    }
+    close(fd)
+    return out
+}()
+
+func check(_ bytes: [UInt8]) {
+    let path = workDir + "/f.ffc"
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    precondition(fd >= 0)
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    do {
+        let f = try FFCFile(path: path)
+        _ = f.rowCount; _ = f.tickerCount; _ = f.provenance("source")
+        try? f.verify()
+        for t in ["A", "AAPL", "SPY", "ZZZZZ", ""] { _ = try? f.bars(ticker: t) }
+        try? f.forEachTicker { _ in true }
+    } catch is FFCError {
+    } catch {
+        fatalError("unexpected error type: \(error)")
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size >= 1 else { return 0 }
+    let rest = UnsafeBufferPointer(start: data + 1, count: size - 1)
+    if data[0] & 1 == 0 {
+        check(Array(rest))
+        return 0
+    }
+    // Mutation mode: 3 bytes per edit (16-bit offset from the end or the start, xor byte);
+    // byte 0 bit 1 also truncates by a count taken from the edits' first byte.
+    var bytes = validFile
+    var i = 0
+    while i + 3 <= rest.count {
+        let off = Int(rest[i]) | Int(rest[i + 1]) << 8
+        let pos = (data[0] & 4) != 0 ? bytes.count - 1 - off % bytes.count : off % bytes.count
+        bytes[pos] ^= rest[i + 2] == 0 ? 0xFF : rest[i + 2]
+        i += 3
+    }
+    if data[0] & 2 != 0, let first = rest.first {
+        bytes.removeLast(min(bytes.count, Int(first)))
+    }
+    // Bit 3: rewrite the footer checksum so the mutated footer reaches the decoder.
+    if data[0] & 8 != 0, bytes.count >= FFCFormat.headerSize + FFCFormat.trailerSize {
+        let t = bytes.count - FFCFormat.trailerSize
+        var flen = 0
+        for k in 0..<8 { flen |= Int(bytes[t + k]) << (8 * k) }
+        if flen >= 0, flen <= t - FFCFormat.headerSize {
+            let sum = XXH64.hash(Array(bytes[(t - flen)..<t]))
+            for k in 0..<8 { bytes[t + 8 + k] = UInt8(truncatingIfNeeded: sum >> (8 * k)) }
+        }
+    }
+    check(bytes)
+    return 0
+}
+
+// SwiftPM links every executable with its own main, so libFuzzer's main is not used: run
+// libFuzzer's driver from here with the usual command line (-max_total_time=N corpus/ ...).
+var fuzzArgc = CommandLine.argc
+var fuzzArgv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&fuzzArgc, &fuzzArgv) { data, size in fuzz(data!, size) })

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the seed corpora for the fuzz targets (Fuzz/) from `ffcol synth` files and a few
+# broken ones. Usage: scripts/fuzz-seeds.sh FFCOL_BINARY OUT_DIR
+# Each FuzzCSV seed is one control byte (split size, gzip wrap, dataset, backend) + file bytes;
+# each FuzzFFC seed is 0x00 + a whole .ffc file, or a control byte with odd low bit + edits.
+set -euo pipefail
+ffcol=$1; out=$2
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$out/csv" "$out/ffc"
+"$ffcol" synth --dataset stocks_minute --date 2025-09-29 --rows 300 --seed 1 --out "$tmp/flat/" >/dev/null
+"$ffcol" synth --dataset options_minute --date 2025-09-29 --rows 300 --seed 2 --out "$tmp/flat/" >/dev/null
+s=$(find "$tmp/flat" -path '*us_stocks_sip*' -name '*.csv.gz'); o=$(find "$tmp/flat" -path '*us_options_opra*' -name '*.csv.gz')
+{ gzip -dc "$s" || true; } | head -c 6000 > "$tmp/s.csv"; { gzip -dc "$o" || true; } | head -c 6000 | sed '$d' > "$tmp/o.csv"
+seed() { { printf "\\x$(printf %02x "$1")"; cat "$2"; } > "$out/csv/$3"; }
+seed 0 "$tmp/s.csv" stocks-plain; seed 1 "$tmp/s.csv" stocks-split2; seed 8 "$tmp/s.csv" stocks-gzwrap
+seed 16 "$tmp/o.csv" options-plain; seed 56 "$tmp/o.csv" options-gz-zlib
+seed 0 "$s" stocks-gzip-file; seed 32 "$o" options-gzip-file-zlib
+head -c 700 "$s" > "$tmp/trunc.gz"; seed 0 "$tmp/trunc.gz" truncated-gzip
+printf 'ticker,volume,open,close,high,low,window_start,transactions\nAAPL,1,x,1,1,1,1759152600000000000,1\n' > "$tmp/bad"; seed 0 "$tmp/bad" bad-value
+printf 'ticker,volume,open\nAAPL,1,2\n' > "$tmp/hdr"; seed 0 "$tmp/hdr" bad-header
+printf 'ticker,volume,open,close,high,low,window_start,transactions\r\nA,1e3,1.5,1.5,2,1,1759152600000000000,1\r\nA,1,1,1,1,1,1759152660000000000\r\n' > "$tmp/crlf"; seed 130 "$tmp/crlf" crlf-short-row
+"$ffcol" convert "$tmp/flat" --out "$tmp/data" -q >/dev/null
+for f in $(find "$tmp/data" -name '*.ffc'); do
+  n=$(basename "$(dirname "$(dirname "$(dirname "$f")")")")
+  { printf '\x00'; cat "$f"; } > "$out/ffc/$n-whole"
+  { printf '\x00'; head -c $(( $(stat -c %s "$f") - 9 )) "$f"; } > "$out/ffc/$n-truncated"
+done
+printf '\x01\x10\x00\x01' > "$out/ffc/mutate-one"; printf '\x0d\x05\x00\x07\x20\x00\x01' > "$out/ffc/mutate-footer-fixsum"
+printf '\x03\x40' > "$out/ffc/truncate"
+echo "seeds in $out: $(ls "$out/csv" | wc -l) csv, $(ls "$out/ffc" | wc -l) ffc"
