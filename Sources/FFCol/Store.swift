@@ -152,54 +152,27 @@ extension Store {
         var items: [(Int, Int)] = []
         for (k, f) in files.enumerated() { for c in 0..<f.chunkCount { items.append((k, c)) } }
         let opened = files
-        let state = ScanState(items: items)
-        let work: @Sendable () -> Void = {
-            while let (fi, ci) = state.next() {
-                do {
-                    let f = opened[fi]
-                    try body(f.date, try f.chunk(ci, columns: columns))
-                } catch {
-                    state.fail(error)
-                }
+        let failure = FirstError()
+        _ = parallelMap(count: items.count, threads: threads, stop: { failure.error != nil }) { k in
+            let (fi, ci) = items[k]
+            do {
+                let f = opened[fi]
+                try body(f.date, try f.chunk(ci, columns: columns))
+            } catch {
+                failure.set(error)
             }
         }
-        let n = max(1, min(threads, items.count))
-        var handles: [pthread_t] = []
-        for _ in 1..<max(1, n) {
-            var t = pthread_t()
-            let ctx = Unmanaged.passRetained(ClosureBox(work)).toOpaque()
-            let rc = pthread_create(&t, nil, { raw in
-                Unmanaged<ClosureBox>.fromOpaque(raw!).takeRetainedValue().body()
-                return nil
-            }, ctx)
-            if rc == 0 { handles.append(t) } else { Unmanaged<ClosureBox>.fromOpaque(ctx).release() }
-        }
-        work()  // the calling thread works too
-        for t in handles { pthread_join(t, nil) }
-        if let e = state.error { throw e }
+        if let e = failure.error { throw e }
     }
 
     /// The number of online processors.
     public static var defaultThreads: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }
 
-private final class ClosureBox {
-    let body: @Sendable () -> Void
-    init(_ b: @escaping @Sendable () -> Void) { body = b }
-}
-
-private final class ScanState: @unchecked Sendable {
+/// The first error reported by any thread.
+private final class FirstError: @unchecked Sendable {
     private let lock = Lock()
-    private let items: [(Int, Int)]
-    private var pos = 0
-    private(set) var error: Error?
-    init(items: [(Int, Int)]) { self.items = items }
-    func next() -> (Int, Int)? {
-        lock.withLock {
-            guard error == nil, pos < items.count else { return nil }
-            defer { pos += 1 }
-            return items[pos]
-        }
-    }
-    func fail(_ e: Error) { lock.withLock { if error == nil { error = e } } }
+    private var first: Error?
+    var error: Error? { lock.withLock { first } }
+    func set(_ e: Error) { lock.withLock { if first == nil { first = e } } }
 }

@@ -159,42 +159,18 @@ public final class Downloader: @unchecked Sendable {
         bytesExpected = planned.reduce(0) { $0 + ($1.listed?.size ?? 0) }
         lock.unlock()
 
-        final class Shared: @unchecked Sendable {
-            let lock = NSLock()
-            var next = 0
-            var outcomes: [DateOutcome?]
-            init(_ n: Int) { outcomes = [DateOutcome?](repeating: nil, count: n) }
+        let outcomes = parallelMap(count: planned.count, threads: options.maxConcurrent) { [self] i -> DateOutcome in
+            let o = self.handle(dataset: dataset, planned[i])
+            self.count(o)
+            self.options.onOutcome?(o)
+            return o
         }
-        let shared = Shared(planned.count)
-        let group = DispatchGroup()
-        let workers = max(1, min(options.maxConcurrent, planned.count))
-        for _ in 0..<workers {
-            group.enter()
-            let t = Thread { [self] in
-                while true {
-                    shared.lock.lock()
-                    let i = shared.next
-                    shared.next += 1
-                    shared.lock.unlock()
-                    if i >= planned.count { break }
-                    let o = self.handle(dataset: dataset, planned[i])
-                    shared.lock.lock()
-                    shared.outcomes[i] = o
-                    shared.lock.unlock()
-                    self.count(o)
-                    self.options.onOutcome?(o)
-                }
-                group.leave()
-            }
-            t.start()
-        }
-        group.wait()
 
         lock.lock()
         summary.seconds = monotonicSeconds() - startedAt
         let s = summary
         lock.unlock()
-        return DownloadReport(summary: s, outcomes: shared.outcomes.compactMap { $0 }, warnings: warnings)
+        return DownloadReport(summary: s, outcomes: outcomes.compactMap { $0 }, warnings: warnings)
     }
 
     private func noteRetry(_ e: RetryEvent) {

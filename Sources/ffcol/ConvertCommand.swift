@@ -171,66 +171,45 @@ enum InputFinder {
 /// Converts files on `jobs` threads; prints one line per file; records failures.
 enum ParallelConverter {
     static func run(files: [String], options: ConvertOptions, jobs: Int, quiet: Bool) -> [Result<ConvertResult, Error>] {
-        final class State: @unchecked Sendable {
-            var next = 0
+        final class Progress: @unchecked Sendable {
             var done = 0
-            var results: [Result<ConvertResult, Error>?]
             var mutex = pthread_mutex_t()
-            init(_ n: Int) { results = Array(repeating: nil, count: n); pthread_mutex_init(&mutex, nil) }
+            init() { pthread_mutex_init(&mutex, nil) }
         }
-        let st = State(files.count)
+        let progress = Progress()
         let total = files.count
-        let work = {
-            while true {
-                pthread_mutex_lock(&st.mutex)
-                let i = st.next
-                st.next += 1
-                pthread_mutex_unlock(&st.mutex)
-                if i >= total { return }
-                let f = files[i]
-                let r: Result<ConvertResult, Error>
-                do {
-                    r = .success(try Converter.convert(path: f, options: options))
-                } catch {
-                    r = .failure(error)
-                }
-                pthread_mutex_lock(&st.mutex)
-                st.results[i] = r
-                st.done += 1
-                let done = st.done
-                switch r {
-                case .success(let c):
-                    FailureRecord.clear(root: options.outRoot, dataset: c.dataset, date: c.date)
-                    if !quiet {
-                        var line = "[\(done)/\(total)] \(c.input) -> \(c.output): \(c.rows) rows, \(c.tickers) tickers, \(c.chunks) chunks, \(fmtBytes(c.bytesOut)), \(fmt2(c.seconds)) s"
-                        if !c.inputWasSorted { line += " (input was not sorted; rows were sorted)" }
-                        if c.dateMismatches > 0 {
-                            line += "\n  warning: \(c.dateMismatches) rows have a window_start outside \(c.date) (first at line \(c.firstMismatchLine)); kept (use --strict to reject)"
-                        }
-                        note(line)
-                    }
-                case .failure(let e):
-                    note("[\(done)/\(total)] FAILED \(e)")
-                    if let (ds, d) = try? Converter.identify(f, options: options) {
-                        FailureRecord.write(root: options.outRoot, dataset: ds, date: d, input: f, error: "\(e)")
-                    }
-                }
-                pthread_mutex_unlock(&st.mutex)
+        let results = parallelMap(count: total, threads: jobs) { i -> Result<ConvertResult, Error> in
+            let f = files[i]
+            let r: Result<ConvertResult, Error>
+            do {
+                r = .success(try Converter.convert(path: f, options: options))
+            } catch {
+                r = .failure(error)
             }
+            pthread_mutex_lock(&progress.mutex)
+            defer { pthread_mutex_unlock(&progress.mutex) }
+            progress.done += 1
+            let done = progress.done
+            switch r {
+            case .success(let c):
+                FailureRecord.clear(root: options.outRoot, dataset: c.dataset, date: c.date)
+                if !quiet {
+                    var line = "[\(done)/\(total)] \(c.input) -> \(c.output): \(c.rows) rows, \(c.tickers) tickers, \(c.chunks) chunks, \(fmtBytes(c.bytesOut)), \(fmt2(c.seconds)) s"
+                    if !c.inputWasSorted { line += " (input was not sorted; rows were sorted)" }
+                    if c.dateMismatches > 0 {
+                        line += "\n  warning: \(c.dateMismatches) rows have a window_start outside \(c.date) (first at line \(c.firstMismatchLine)); kept (use --strict to reject)"
+                    }
+                    note(line)
+                }
+            case .failure(let e):
+                note("[\(done)/\(total)] FAILED \(e)")
+                if let (ds, d) = try? Converter.identify(f, options: options) {
+                    FailureRecord.write(root: options.outRoot, dataset: ds, date: d, input: f, error: "\(e)")
+                }
+            }
+            return r
         }
-        var threads: [pthread_t] = []
-        final class Box { let f: () -> Void; init(_ f: @escaping () -> Void) { self.f = f } }
-        for _ in 0..<max(1, jobs) {
-            var t = pthread_t()
-            let ctx = Unmanaged.passRetained(Box(work)).toOpaque()
-            pthread_create(&t, nil, { raw in
-                Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().f()
-                return nil
-            }, ctx)
-            threads.append(t)
-        }
-        for t in threads { pthread_join(t, nil) }
-        return st.results.map { $0! }
+        return results.map { $0! }
     }
 }
 

@@ -5,42 +5,15 @@ import FFCol
 /// The `ffcol` executable end to end: synth -> convert -> scan/inspect/verify, exit codes,
 /// messages, and output formats.
 final class ConvertCLITests: XCTestCase {
-    static var binaryPath: String {
-        // The test bundle sits next to the products: .build/<config>/ffcolPackageTests.xctest
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let p = dir.appendingPathComponent("ffcol").path
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-            dir = dir.deletingLastPathComponent()
-        }
-        return "ffcol-not-built"
-    }
+    static var binaryPath: String { productPath("ffcol") }
 
     struct Run { var status: Int32; var out: String; var err: String }
 
     /// Runs ffcol with output to files (no pipe deadlocks on large output).
     @discardableResult
     func ffcol(_ args: [String], cwd: String? = nil) throws -> Run {
-        let bin = Self.binaryPath
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: bin), "ffcol executable not found next to the tests")
-        let tmp = NSTemporaryDirectory() + "ffcol-cli-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: tmp + ".out", contents: nil)
-        FileManager.default.createFile(atPath: tmp + ".err", contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: tmp + ".out"); try? FileManager.default.removeItem(atPath: tmp + ".err") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = args
-        if let c = cwd { p.currentDirectoryURL = URL(fileURLWithPath: c) }
-        var env = ProcessInfo.processInfo.environment
-        env["FFCOL_CONFIG"] = nil; env["FFCOL_ROOT"] = nil
-        p.environment = env
-        p.standardOutput = FileHandle(forWritingAtPath: tmp + ".out")
-        p.standardError = FileHandle(forWritingAtPath: tmp + ".err")
-        try p.run()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus,
-                   out: (try? String(contentsOfFile: tmp + ".out", encoding: .utf8)) ?? "",
-                   err: (try? String(contentsOfFile: tmp + ".err", encoding: .utf8)) ?? "")
+        let r = try runProduct("ffcol", args, cwd: cwd)
+        return Run(status: r.status, out: r.out, err: r.err)
     }
 
     func zcat(_ path: String) -> [UInt8] {

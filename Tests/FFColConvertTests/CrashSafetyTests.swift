@@ -10,23 +10,8 @@ final class CrashSafetyTests: XCTestCase {
     /// Runs ffcol to completion (output to files, as in ConvertCLITests).
     struct CLI {
         func ffcol(_ args: [String]) throws -> ConvertCLITests.Run {
-            let tmp = NSTemporaryDirectory() + "ffcol-crash-\(UUID().uuidString)"
-            FileManager.default.createFile(atPath: tmp + ".out", contents: nil)
-            FileManager.default.createFile(atPath: tmp + ".err", contents: nil)
-            defer { try? FileManager.default.removeItem(atPath: tmp + ".out"); try? FileManager.default.removeItem(atPath: tmp + ".err") }
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: ConvertCLITests.binaryPath)
-            p.arguments = args
-            var env = ProcessInfo.processInfo.environment
-            env["FFCOL_CONFIG"] = nil; env["FFCOL_ROOT"] = nil
-            p.environment = env
-            p.standardOutput = FileHandle(forWritingAtPath: tmp + ".out")
-            p.standardError = FileHandle(forWritingAtPath: tmp + ".err")
-            try p.run()
-            p.waitUntilExit()
-            return ConvertCLITests.Run(status: p.terminationStatus,
-                                       out: (try? String(contentsOfFile: tmp + ".out", encoding: .utf8)) ?? "",
-                                       err: (try? String(contentsOfFile: tmp + ".err", encoding: .utf8)) ?? "")
+            let r = try runProduct("ffcol", args)
+            return ConvertCLITests.Run(status: r.status, out: r.out, err: r.err)
         }
     }
     let cli = CLI()

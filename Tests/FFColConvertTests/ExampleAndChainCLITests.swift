@@ -5,35 +5,8 @@ import FFCol
 /// The worked example runs and reports what it should; `ffcol scan --underlying` with filters
 /// matches the contracts picked from the whole chain by hand.
 final class ExampleAndChainCLITests: XCTestCase {
-    func executable(_ name: String) -> String {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let p = dir.appendingPathComponent(name).path
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-            dir = dir.deletingLastPathComponent()
-        }
-        return "\(name)-not-built"
-    }
-
     func run(_ name: String, _ args: [String] = []) throws -> (status: Int32, out: String, err: String) {
-        let bin = executable(name)
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: bin), "\(name) not found next to the tests")
-        let tmp = NSTemporaryDirectory() + "ffcol-ex-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: tmp + ".out", contents: nil)
-        FileManager.default.createFile(atPath: tmp + ".err", contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: tmp + ".out"); try? FileManager.default.removeItem(atPath: tmp + ".err") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["FFCOL_CONFIG"] = nil; env["FFCOL_ROOT"] = nil
-        p.environment = env
-        p.standardOutput = FileHandle(forWritingAtPath: tmp + ".out")
-        p.standardError = FileHandle(forWritingAtPath: tmp + ".err")
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, (try? String(contentsOfFile: tmp + ".out", encoding: .utf8)) ?? "",
-                (try? String(contentsOfFile: tmp + ".err", encoding: .utf8)) ?? "")
+        try runProduct(name, args)
     }
 
     func testBacktestExampleRuns() throws {

@@ -7,23 +7,7 @@ final class ScanTransformCLITests: XCTestCase {
     var work = ""
 
     func ffcol(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let bin = ConvertCLITests.binaryPath
-        let tmp = NSTemporaryDirectory() + "ffcol-scan-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: tmp + ".out", contents: nil)
-        FileManager.default.createFile(atPath: tmp + ".err", contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: tmp + ".out"); try? FileManager.default.removeItem(atPath: tmp + ".err") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["FFCOL_CONFIG"] = nil; env["FFCOL_ROOT"] = nil
-        p.environment = env
-        p.standardOutput = FileHandle(forWritingAtPath: tmp + ".out")
-        p.standardError = FileHandle(forWritingAtPath: tmp + ".err")
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, (try? String(contentsOfFile: tmp + ".out", encoding: .utf8)) ?? "",
-                (try? String(contentsOfFile: tmp + ".err", encoding: .utf8)) ?? "")
+        try runProduct("ffcol", args)
     }
 
     override func setUpWithError() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import FFCol
 @testable import FFColConvert
@@ -196,4 +197,42 @@ func convertBytes(_ bytes: [UInt8], root: String, dataset: Dataset = .stocksMinu
     o.strict = strict
     o.inflate = inflate
     return try Converter.convert(source: MemorySource(bytes, name: name, piece: piece), options: o)
+}
+
+// MARK: - Running the built executables
+
+/// The path of a product built next to the test bundle (`.build/<config>/NAME`).
+func productPath(_ name: String) -> String {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<3 {
+        let p = dir.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: p) { return p }
+        dir = dir.deletingLastPathComponent()
+    }
+    return "\(name)-not-built"
+}
+
+/// Runs a built product with output to files (no pipe deadlocks on large output), without
+/// FFCOL_CONFIG / FFCOL_ROOT from the environment.
+func runProduct(_ name: String, _ args: [String], cwd: String? = nil,
+                file: StaticString = #filePath, line: UInt = #line) throws -> (status: Int32, out: String, err: String) {
+    let bin = productPath(name)
+    XCTAssertTrue(FileManager.default.isExecutableFile(atPath: bin), "\(name) not found next to the tests", file: file, line: line)
+    let tmp = NSTemporaryDirectory() + "ffcol-run-\(UUID().uuidString)"
+    FileManager.default.createFile(atPath: tmp + ".out", contents: nil)
+    FileManager.default.createFile(atPath: tmp + ".err", contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: tmp + ".out"); try? FileManager.default.removeItem(atPath: tmp + ".err") }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: bin)
+    p.arguments = args
+    if let c = cwd { p.currentDirectoryURL = URL(fileURLWithPath: c) }
+    var env = ProcessInfo.processInfo.environment
+    env["FFCOL_CONFIG"] = nil; env["FFCOL_ROOT"] = nil
+    p.environment = env
+    p.standardOutput = FileHandle(forWritingAtPath: tmp + ".out")
+    p.standardError = FileHandle(forWritingAtPath: tmp + ".err")
+    try p.run()
+    p.waitUntilExit()
+    return (p.terminationStatus, (try? String(contentsOfFile: tmp + ".out", encoding: .utf8)) ?? "",
+            (try? String(contentsOfFile: tmp + ".err", encoding: .utf8)) ?? "")
 }
