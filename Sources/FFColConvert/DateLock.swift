@@ -43,8 +43,11 @@ public final class DateLock: @unchecked Sendable {
 
     /// Takes the lock if free; `.busy` with its holder if another process (or another thread
     /// of this one) has it. Throws if the lock file cannot be created (a read-only root, ...).
+    /// Once acquired, the leftovers of killed runs for that date are removed (`StaleTemporaryFiles`).
     public static func tryAcquire(root: String, dataset: Dataset, date: TradingDate) throws -> Attempt {
-        try take(path(root: root, dataset: dataset, date: date), wait: false)
+        let a = try take(path(root: root, dataset: dataset, date: date), wait: false)
+        if case .acquired = a { StaleTemporaryFiles.remove(root: root, dataset: dataset, date: date) }
+        return a
     }
 
     /// Waits for the lock.
@@ -52,6 +55,7 @@ public final class DateLock: @unchecked Sendable {
         guard case .acquired(let l) = try take(path(root: root, dataset: dataset, date: date), wait: true) else {
             fatalError("a blocking flock returned busy")
         }
+        StaleTemporaryFiles.remove(root: root, dataset: dataset, date: date)
         return l
     }
 
@@ -145,5 +149,40 @@ public func ioAdvice(_ e: Int32) -> String {
     case EACCES, EPERM: return " (permission denied: make the output root writable for this user or use another one)"
     case ENOTDIR: return " (a part of the path is a regular file, not a directory: use another output root)"
     default: return ""
+    }
+}
+
+// MARK: - Leftovers of killed runs
+
+public enum StaleTemporaryFiles {
+    /// Removes the temporary files that killed or crashed runs left for one dataset/date: the
+    /// hidden `.YYYY-MM-DD.ffc.tmp-*` next to the `.ffc`, `raw/<key>.tmp.*`, and the temporary
+    /// names of its records. Call only while holding the date's `DateLock`: every writer of
+    /// these files holds it, so none of them is being written. Returns the paths removed.
+    @discardableResult
+    public static func remove(root: String, dataset: Dataset, date: TradingDate) -> [String] {
+        let ffc = Store(root: root).path(dataset: dataset, date: date)
+        let raw = "\(root)/raw/\(dataset.key(for: date))"
+        let candidates = [
+            (ffc, { (_: String, base: String) in ".\(base).tmp-" }),
+            (raw, { (_: String, base: String) in "\(base).tmp." }),
+            ("\(root)/.ffcol/meta/\(dataset.rawValue)/\(date).json", { (_: String, base: String) in "\(base).tmp." }),
+            ("\(root)/.ffcol/failed/\(dataset.rawValue)/\(date).txt", { (_: String, base: String) in "\(base).tmp-" }),
+        ]
+        var removed: [String] = []
+        for (path, prefixOf) in candidates {
+            guard let slash = path.lastIndex(of: "/") else { continue }
+            let dir = String(path[..<slash]), base = String(path[path.index(after: slash)...])
+            let prefix = prefixOf(dir, base)
+            guard let d = opendir(dir) else { continue }
+            var names: [String] = []
+            while let e = readdir(d) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name.hasPrefix(prefix) { names.append(name) }
+            }
+            closedir(d)
+            for n in names where unlink(dir + "/" + n) == 0 { removed.append(dir + "/" + n) }
+        }
+        return removed
     }
 }

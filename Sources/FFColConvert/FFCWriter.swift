@@ -177,7 +177,15 @@ public enum TemporaryFiles {
 
     public static func register(_ p: String) {
         _ = setup
-        pthread_mutex_lock(&mutex); paths.insert(p); pthread_mutex_unlock(&mutex)
+        pthread_mutex_lock(&mutex)
+        if exiting {
+            // Created after the signal: remove it, and let this thread go no further.
+            unlink(p)
+            pthread_mutex_unlock(&mutex)
+            while true { sleep(60) }
+        }
+        paths.insert(p)
+        pthread_mutex_unlock(&mutex)
     }
     public static func unregister(_ p: String) {
         _ = setup
@@ -196,6 +204,8 @@ public enum TemporaryFiles {
     }
 
     nonisolated(unsafe) private static var hooks: [Int: @Sendable (Int32) -> Void] = [:]
+    /// Set when SIGINT/SIGTERM arrived: from then on no thread starts a new temporary file.
+    nonisolated(unsafe) private static var exiting = false
     nonisolated(unsafe) private static var nextHook = 0
 
     /// Registers `body` to run (with the signal number) when SIGINT or SIGTERM stops the
@@ -219,7 +229,11 @@ public enum TemporaryFiles {
         hooks.removeAll()
         pthread_mutex_unlock(&mutex)
         for h in now { h(sig) }
-        removeAll()  // temporary files of the hooks' own writes, if any was cut short
+        pthread_mutex_lock(&mutex)
+        exiting = true
+        for p in paths { unlink(p) }  // those of the hooks' own writes, and any started meanwhile
+        paths.removeAll()
+        pthread_mutex_unlock(&mutex)
     }
 
     /// Blocks SIGINT and SIGTERM in this thread (and so in every thread started after it) and

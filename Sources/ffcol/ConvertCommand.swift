@@ -83,7 +83,7 @@ struct ConvertCommand: ParsableCommand {
         var files: [String] = []
         var problems: [String] = []
         for i in inputs {
-            do { files += try InputFinder.expand(i) } catch { problems.append("\(error)") }
+            do { files += try InputFinder.expand(i, problems: &problems) } catch { problems.append("\(error)") }
         }
         for p in problems { note("ffcol convert: \(p)") }
         if files.isEmpty {
@@ -150,7 +150,8 @@ func fmtRate(_ r: Double) -> String {
 /// Finds input files: a file as is, a directory searched recursively (following no symlink
 /// loops) for *.csv.gz and *.csv, sorted by path.
 enum InputFinder {
-    static func expand(_ input: String) throws -> [String] {
+    /// `problems` gets a line for each input file found but not readable (vanished, dangling).
+    static func expand(_ input: String, problems: inout [String]) throws -> [String] {
         if input == "-" { return ["-"] }
         var st = stat()
         guard stat(input, &st) == 0 else {
@@ -159,11 +160,11 @@ enum InputFinder {
         if (st.st_mode & S_IFMT) != S_IFDIR { return [input] }
         var out: [String] = []
         var seen = Set<[UInt64]>()
-        walk(input, &out, &seen)
+        walk(input, &out, &seen, &problems)
         return out.sorted()
     }
 
-    private static func walk(_ dir: String, _ out: inout [String], _ seen: inout Set<[UInt64]>) {
+    private static func walk(_ dir: String, _ out: inout [String], _ seen: inout Set<[UInt64]>, _ problems: inout [String]) {
         var st = stat()
         guard stat(dir, &st) == 0 else { return }
         let key = [UInt64(st.st_dev), UInt64(st.st_ino)]
@@ -175,9 +176,15 @@ enum InputFinder {
             if name.hasPrefix(".") { continue }
             let p = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             var s = stat()
-            guard stat(p, &s) == 0 else { continue }
+            guard stat(p, &s) == 0 else {
+                let e = errno
+                if name.hasSuffix(".csv.gz") || name.hasSuffix(".csv") {
+                    problems.append("\(p): \(String(cString: strerror(e))) (it vanished after the directory was read, or is a dangling symlink); skipped")
+                }
+                continue
+            }
             if (s.st_mode & S_IFMT) == S_IFDIR {
-                walk(p, &out, &seen)
+                walk(p, &out, &seen, &problems)
             } else if name.hasSuffix(".csv.gz") || name.hasSuffix(".csv") {
                 out.append(p)
             }
@@ -200,7 +207,8 @@ enum ParallelConverter {
         let total = files.count
         enum Step { case done(Result<ConvertResult, Error>), busy(DateLock.Holder) }
 
-        func report(_ f: String, _ r: Result<ConvertResult, Error>?, _ ident: (Dataset, TradingDate)?) {
+        func report(_ f: String, _ r: Result<ConvertResult, Error>?, _ ident: (Dataset, TradingDate)?,
+                    holder: DateLock.Holder? = nil) {
             pthread_mutex_lock(&progress.mutex)
             defer { pthread_mutex_unlock(&progress.mutex) }
             progress.done += 1
@@ -218,7 +226,7 @@ enum ParallelConverter {
             case .failure(let e)?:
                 note("[\(done)/\(total)] FAILED \(e)")
             case nil:
-                note("[\(done)/\(total)] skipped \(f): another process is writing \(ident.map { "\($0.0.rawValue) \($0.1)" } ?? "its date") (--no-wait)")
+                note("[\(done)/\(total)] skipped \(f): \(ident.map { "\($0.0.rawValue) \($0.1)" } ?? "its date") is being written by \(holder.map { "\($0)" } ?? "another process"); left to it (--no-wait)")
             }
         }
 
@@ -227,7 +235,8 @@ enum ParallelConverter {
             defer { lock?.release() }
             let r: Result<ConvertResult, Error>
             do {
-                r = .success(try Converter.convert(path: f, options: options))
+                let c = try Converter.convert(path: f, options: options)
+                r = .success(c)
             } catch {
                 r = .failure(error)
             }
@@ -276,7 +285,7 @@ enum ParallelConverter {
             let f = files[i]
             let (ds, d) = idents[i]!
             guard wait else {
-                report(f, nil, (ds, d))
+                report(f, nil, (ds, d), holder: h)
                 return nil
             }
             note("ffcol convert: \(ds.rawValue) \(d) is being written by \(h); waiting for it (--no-wait skips such dates)")
