@@ -304,6 +304,27 @@ final class IngestCrashSafetyTests: XCTestCase {
         }
     }
 
+    /// `download` and `ingest --keep-raw` at once over the same dates (both write ROOT/raw):
+    /// both succeed, every raw file is the whole object, every .ffc has the right rows.
+    func testDownloadAndIngestAtOnceOnOneRoot() throws {
+        let (srv, bucket, gz, _) = try setUpServer("dlin")
+        let root = try makeTempDir()
+        let la = try makeTempDir() + "/a", lb = try makeTempDir() + "/b"
+        let args = ingestArgs(srv, bucket: bucket, root: root)
+        let a = try start(args + ["--keep-raw", "--jobs", "2"], log: la)
+        let b = try start(["download"] + args.dropFirst() + ["--max-concurrent", "2"], log: lb)
+        a.waitUntilExit(); b.waitUntilExit()
+        XCTAssertEqual(a.terminationStatus, 0, text(la + ".err"))
+        XCTAssertEqual(b.terminationStatus, 0, text(lb + ".err"))
+        for date in dates {
+            XCTAssertTrue(FileManager.default.contents(atPath: root + "/raw/" + ds.key(for: d(date))).map { [UInt8]($0) } == gz[date], date)
+            let f = try FFCFile(path: Store(root: root).path(dataset: ds, date: d(date)))
+            try f.verify()
+        }
+        XCTAssertEqual(files(root).filter(isTemp), [])
+        XCTAssertEqual(MetadataStore(root: root).records(ds).map(\.status), [.done, .done, .done, .done])
+    }
+
     /// A date locked by another process: `--no-wait` names the holder and leaves the date
     /// (busy, exit 0); `--wait` names it, waits, and then does the date.
     func testALockedDateNamesItsHolderAndIsWaitedForOrLeft() throws {
@@ -333,6 +354,17 @@ final class IngestCrashSafetyTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 0, text(log + ".err"))
         XCTAssertTrue(text(log + ".out").contains("1 converted, 3 up to date"), text(log + ".out"))
         XCTAssertEqual(MetadataStore(root: root).records(ds).map(\.status), [.done, .done, .done, .done])
+
+        // `ffcol status` shows a date left in progress by a killed run, and says what happens next.
+        var rec = try XCTUnwrap(MetadataStore(root: root).load(ds, d("2024-01-05")))
+        rec.status = .inProgress
+        rec.holder = "pid 99999 since 2024-01-06T00:00:00Z"
+        try MetadataStore(root: root).save(rec, dataset: ds, date: d("2024-01-05"))
+        let st = try run(["status", "--dataset", ds.rawValue, "--root", root, "--config-dir", cfg])
+        XCTAssertEqual(st.status, 0, st.err)
+        XCTAssertTrue(st.out.contains("2024-01-05  in_progress") && st.out.contains("pid 99999")
+                      && st.out.contains("the next run converts this date"), st.out)
+        XCTAssertTrue(st.out.contains("4 dates: 3 done, 0 skipped, 0 failed, 1 in progress"), st.out)
     }
 
     // MARK: Resource errors
