@@ -310,6 +310,8 @@ public final class Ingester: @unchecked Sendable {
                                     seconds: 0, error: nil)
 
         var requested = false
+        var upToDateSize: Int64?
+        var upToDateLastModified: String?
         var interruptHook: Int?
         defer { if let h = interruptHook { TemporaryFiles.removeInterruptHook(h) } }
 
@@ -342,9 +344,12 @@ public final class Ingester: @unchecked Sendable {
             case .upToDate:
                 // Keep the record, unless it is absent or says otherwise (lost, or written by
                 // an interrupted run): describe the file that is there.
-                if record.status == .done && record.output == relOut && record.etag == outcome.etag { return outcome }
+                if record.status == .done && record.output == relOut && record.etag == outcome.etag
+                    && record.size == upToDateSize { return outcome }
                 record.status = .done
                 record.etag = outcome.etag
+                record.size = upToDateSize
+                record.lastModified = upToDateLastModified ?? record.lastModified
                 record.output = relOut
                 record.records = outcome.records
                 record.bytesWritten = outcome.bytesWritten
@@ -377,6 +382,8 @@ public final class Ingester: @unchecked Sendable {
                 let rawOK = !options.keepRaw || fileSize(rawPath(key: p.key)) == current!.size
                 if rawOK, Self.isUpToDate(path: out, etag: etag) {
                     outcome.etag = etag
+                    upToDateSize = current!.size
+                    upToDateLastModified = p.listed?.lastModified
                     outcome.output = out
                     if let f = try? FFCFile(path: out) {
                         outcome.records = Int64(f.rowCount)
