@@ -151,8 +151,8 @@ final class ConvertResourceAndLockTests: XCTestCase {
     }
 
     /// An output directory that does not exist is created; an input that vanished between runs
-    /// (named on the command line) or after its directory was listed (a dangling name) is an
-    /// error naming it, the others still convert, and the vanished date is recorded as failed.
+    /// (named on the command line), after its directory was listed (a dangling name) or just
+    /// before it was opened is an error naming it, and the others still convert.
     func testMissingOutputDirectoryIsCreatedAndVanishedInputsAreNamed() throws {
         try synth("2025-09-29", rows: 500, seed: 1)
         try synth("2025-09-30", rows: 500, seed: 2)
@@ -168,6 +168,13 @@ final class ConvertResourceAndLockTests: XCTestCase {
         XCTAssertTrue(r.err.contains(b) && r.err.contains("No such file or directory"), r.err)
         XCTAssertTrue(r.err.contains("converted 1 of"), r.err)
         XCTAssertEqual(listFiles(root).filter { $0.contains(".tmp") }, [])
+        // Gone when the converter opens it: the error names it and nothing is written.
+        var o = ConvertOptions(outRoot: work + "/out3")
+        o.dataset = .stocksMinute
+        XCTAssertThrowsError(try Converter.convert(path: b, options: o)) { e in
+            XCTAssertTrue("\(e)".contains(b) && "\(e)".contains("cannot open: No such file or directory"), "\(e)")
+        }
+        XCTAssertEqual(listFiles(work + "/out3"), [])
 
         // Found in the directory but gone when opened: a name whose target is missing.
         try FileManager.default.createSymbolicLink(atPath: b, withDestinationPath: work + "/gone.csv.gz")
