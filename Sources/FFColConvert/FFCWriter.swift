@@ -32,9 +32,10 @@ public final class FFCWriter {
         try FFCWriter.makeDirectories(dir)
         FFCWriter.counter += 1
         tempPath = "\(dir)/.\(base).tmp-\(getpid())-\(FFCWriter.counter)-\(UInt32.random(in: 0...UInt32.max))"
-        fd = open(tempPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        fd = TestFaults.shared.failCreate ?? open(tempPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw ConvertError(.io, file: tempPath, "cannot create the output file: \(String(cString: strerror(errno))) (is the output root writable?)")
+            let e = fd == -1 ? errno : -fd
+            throw ConvertError(.io, file: tempPath, "cannot create the output file: \(errnoString(e))\(ioAdvice(e))")
         }
         TemporaryFiles.register(tempPath)
         encoder = ChunkEncoder(level: zstdLevel)
@@ -54,7 +55,8 @@ public final class FFCWriter {
         for part in dir.split(separator: "/") {
             cur += "/" + part
             if mkdir(cur, 0o755) != 0, errno != EEXIST {
-                throw ConvertError(.io, file: cur, "cannot create directory: \(String(cString: strerror(errno)))")
+                let e = errno
+                throw ConvertError(.io, file: cur, "cannot create directory: \(errnoString(e))\(ioAdvice(e))")
             }
         }
     }
@@ -63,10 +65,11 @@ public final class FFCWriter {
         var done = 0
         try out.withUnsafeBytes { raw in
             while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                let n = TestFaults.shared.failWrite(at: offset + UInt64(done)) ?? write(fd, raw.baseAddress! + done, raw.count - done)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw ConvertError(.io, file: tempPath, "write failed: \(String(cString: strerror(errno)))\(errno == ENOSPC ? " (the disk is full)" : "")")
+                    let e = errno
+                    throw ConvertError(.io, file: path, "cannot write (temporary file \(tempPath), removed): \(errnoString(e))\(ioAdvice(e))")
                 }
                 done += n
             }
@@ -98,7 +101,10 @@ public final class FFCWriter {
         w.bytes.append(contentsOf: FFCFormat.endMagic)
         out.append(contentsOf: w.bytes)
         try flushOut()
-        guard fsync(fd) == 0 else { throw ConvertError(.io, file: tempPath, "fsync failed: \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else {
+            let e = errno
+            throw ConvertError(.io, file: path, "fsync of the temporary file \(tempPath) failed: \(errnoString(e))\(ioAdvice(e))")
+        }
         close(fd); fd = -1
         guard rename(tempPath, path) == 0 else {
             throw ConvertError(.io, file: path, "cannot rename the finished file into place: \(String(cString: strerror(errno)))")
@@ -171,7 +177,15 @@ public enum TemporaryFiles {
 
     public static func register(_ p: String) {
         _ = setup
-        pthread_mutex_lock(&mutex); paths.insert(p); pthread_mutex_unlock(&mutex)
+        pthread_mutex_lock(&mutex)
+        if exiting {
+            // Created after the signal: remove it, and let this thread go no further.
+            unlink(p)
+            pthread_mutex_unlock(&mutex)
+            while true { sleep(60) }
+        }
+        paths.insert(p)
+        pthread_mutex_unlock(&mutex)
     }
     public static func unregister(_ p: String) {
         _ = setup
@@ -187,6 +201,39 @@ public enum TemporaryFiles {
         let n = paths.count
         paths.removeAll()
         return n
+    }
+
+    nonisolated(unsafe) private static var hooks: [Int: @Sendable (Int32) -> Void] = [:]
+    /// Set when SIGINT/SIGTERM arrived: from then on no thread starts a new temporary file.
+    nonisolated(unsafe) private static var exiting = false
+    nonisolated(unsafe) private static var nextHook = 0
+
+    /// Registers `body` to run (with the signal number) when SIGINT or SIGTERM stops the
+    /// process, after the temporary files are removed: e.g. to record a date as interrupted.
+    /// Returns a token for `removeInterruptHook`.
+    public static func addInterruptHook(_ body: @escaping @Sendable (Int32) -> Void) -> Int {
+        _ = setup
+        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
+        nextHook += 1
+        hooks[nextHook] = body
+        return nextHook
+    }
+    public static func removeInterruptHook(_ token: Int) {
+        _ = setup
+        pthread_mutex_lock(&mutex); hooks[token] = nil; pthread_mutex_unlock(&mutex)
+    }
+    /// Runs the hooks registered now, in order, once.
+    private static func runInterruptHooks(_ sig: Int32) {
+        pthread_mutex_lock(&mutex)
+        let now = hooks.sorted(by: { $0.key < $1.key }).map(\.value)
+        hooks.removeAll()
+        pthread_mutex_unlock(&mutex)
+        for h in now { h(sig) }
+        pthread_mutex_lock(&mutex)
+        exiting = true
+        for p in paths { unlink(p) }  // those of the hooks' own writes, and any started meanwhile
+        paths.removeAll()
+        pthread_mutex_unlock(&mutex)
     }
 
     /// Blocks SIGINT and SIGTERM in this thread (and so in every thread started after it) and
@@ -209,8 +256,36 @@ public enum TemporaryFiles {
             var sig: Int32 = 0
             while sigwait(&s, &sig) != 0 {}
             removeAll()
+            runInterruptHooks(sig)
             fputs("ffcol: \(msg)\n", stderr)
             _exit(128 + sig)
         }
+    }
+}
+
+// MARK: - Injected faults (tests only)
+
+/// Faults injected through the environment, for tests of resource errors on machines where a
+/// full or read-only file system cannot be mounted: `FFCOL_TEST_FAULT=enospc-after:BYTES`
+/// (a `.ffc` write past BYTES fails with ENOSPC) or `FFCOL_TEST_FAULT=erofs` (creating a
+/// `.ffc` fails with EROFS). Unset, nothing changes.
+struct TestFaults: Sendable {
+    var enospcAfter: UInt64?
+    var erofs = false
+    static let shared: TestFaults = {
+        var f = TestFaults()
+        guard let p = getenv("FFCOL_TEST_FAULT") else { return f }
+        let v = String(cString: p)
+        if v.hasPrefix("enospc-after:") { f.enospcAfter = UInt64(v.dropFirst(13)) }
+        if v == "erofs" { f.erofs = true }
+        return f
+    }()
+    /// -EROFS instead of opening, when injected.
+    var failCreate: Int32? { erofs ? -EROFS : nil }
+    /// -1 with errno ENOSPC instead of writing, when the injected limit is reached.
+    func failWrite(at offset: UInt64) -> Int? {
+        guard let limit = enospcAfter, offset >= limit else { return nil }
+        errno = ENOSPC
+        return -1
     }
 }

@@ -1,4 +1,5 @@
 import FFCol
+import FFColConvert
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -160,7 +161,15 @@ public final class Downloader: @unchecked Sendable {
         lock.unlock()
 
         let outcomes = parallelMap(count: planned.count, threads: options.maxConcurrent) { [self] i -> DateOutcome in
-            let o = self.handle(dataset: dataset, planned[i])
+            // The date's lock (shared with ingest and convert): wait for another process.
+            let o: DateOutcome
+            do {
+                let lock = try DateLock.acquire(root: options.root, dataset: dataset, date: planned[i].date)
+                defer { lock.release() }
+                o = self.handle(dataset: dataset, planned[i])
+            } catch {
+                o = DateOutcome(date: planned[i].date, key: planned[i].key, status: .failed, bytes: 0, retries: 0, error: "\(error)")
+            }
             self.count(o)
             self.options.onOutcome?(o)
             return o
@@ -242,10 +251,11 @@ public final class Downloader: @unchecked Sendable {
 
             try makeDirectories((dest as NSString).deletingLastPathComponent)
             let tmp = temporaryName(for: dest)
-            let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw posixError("cannot create \(tmp)") }
+            TemporaryFiles.register(tmp)
             var keepTemp = false
-            defer { close(fd); if !keepTemp { unlink(tmp) } }
+            defer { close(fd); if !keepTemp { unlink(tmp) }; TemporaryFiles.unregister(tmp) }
             let r = try client.fetch(
                 key: p.key, policy: options.retry,
                 onRetry: { [self] e in retries += 1; noteRetry(e) },

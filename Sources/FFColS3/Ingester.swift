@@ -38,6 +38,11 @@ public struct IngestOptions: Sendable {
     public var onRetry: (@Sendable (RetryEvent) -> Void)?
     /// Called (from worker threads) when a date is finished.
     public var onOutcome: (@Sendable (IngestOutcome) -> Void)?
+    /// A date locked by another process (`DateLock`) is left for last; then wait for the lock
+    /// and handle the date (usually up to date by then), or, when false, skip it (`busy`).
+    public var waitForLocks = true
+    /// Called (from worker threads) before waiting for, or skipping, a date another process holds.
+    public var onBusy: (@Sendable (TradingDate, DateLock.Holder) -> Void)?
 
     public init(root: String) { self.root = root }
 }
@@ -52,6 +57,8 @@ public struct IngestOutcome: Sendable, Codable {
         /// No file for that date (404 or absent from the listing).
         case missing
         case failed
+        /// Another process held the date's lock and `waitForLocks` was false: left to it.
+        case busy
     }
     public var date: TradingDate
     public var key: String
@@ -82,6 +89,8 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var upToDate = 0
     public var missing = 0
     public var failed = 0
+    /// Dates skipped because another process was handling them (`--no-wait`).
+    public var busy = 0
     /// Retries of requests, plus conversions started over after a mid-transfer replacement.
     public var retries = 0
     public var bytesDownloaded: Int64 = 0
@@ -188,18 +197,66 @@ public final class Ingester: @unchecked Sendable {
         bytesExpected = planned.reduce(0) { $0 + ($1.listed?.size ?? 0) }
         lock.unlock()
 
-        let outcomes = parallelMap(count: planned.count, threads: options.maxConcurrent) { [self] i -> IngestOutcome in
-            let o = self.handle(dataset: dataset, planned[i], slot: i)
-            self.count(o, slot: i, listedSize: planned[i].listed?.size ?? 0)
-            self.options.onOutcome?(o)
-            return o
+        // First pass: every date whose lock is free. A date another process holds is left for
+        // the second pass, which waits for it (or skips it), so that two runs share the work.
+        let first = parallelMap(count: planned.count, threads: options.maxConcurrent) { [self] i -> IngestOutcome? in
+            let p = planned[i]
+            let lock: DateLock
+            do {
+                switch try DateLock.tryAcquire(root: options.root, dataset: dataset, date: p.date) {
+                case .busy: return nil
+                case .acquired(let l): lock = l
+                }
+            } catch {
+                return self.done(self.failedOutcome(p, "\(error)"), slot: i, planned: p)
+            }
+            defer { lock.release() }
+            return self.done(self.handle(dataset: dataset, p, slot: i), slot: i, planned: p)
         }
+        var outcomes = first
+        let later = first.indices.filter { first[$0]! == nil }
+        let second = parallelMap(count: later.count, threads: options.maxConcurrent) { [self] k -> IngestOutcome in
+            let i = later[k]
+            let p = planned[i]
+            var lock: DateLock?
+            do {
+                while lock == nil {
+                    switch try DateLock.tryAcquire(root: options.root, dataset: dataset, date: p.date) {
+                    case .acquired(let l): lock = l
+                    case .busy(let h):
+                        options.onBusy?(p.date, h)
+                        guard options.waitForLocks else {
+                            var o = self.failedOutcome(p, "another process is handling this date: \(h)")
+                            o.status = .busy
+                            return self.done(o, slot: i, planned: p)
+                        }
+                        lock = try DateLock.acquire(root: options.root, dataset: dataset, date: p.date)
+                    }
+                }
+            } catch {
+                return self.done(self.failedOutcome(p, "\(error)"), slot: i, planned: p)
+            }
+            defer { lock?.release() }
+            return self.done(self.handle(dataset: dataset, p, slot: i), slot: i, planned: p)
+        }
+        for (k, i) in later.enumerated() { outcomes[i] = second[k] }
 
         lock.lock()
         summary.seconds = monotonicSeconds() - startedAt
         let s = summary
         lock.unlock()
-        return IngestReport(summary: s, outcomes: outcomes.compactMap { $0 }, warnings: warnings)
+        return IngestReport(summary: s, outcomes: outcomes.compactMap { $0 ?? nil }, warnings: warnings)
+    }
+
+    private func done(_ o: IngestOutcome, slot: Int, planned p: Downloader.PlannedDate) -> IngestOutcome {
+        count(o, slot: slot, listedSize: p.listed?.size ?? 0)
+        options.onOutcome?(o)
+        return o
+    }
+
+    private func failedOutcome(_ p: Downloader.PlannedDate, _ error: String) -> IngestOutcome {
+        IngestOutcome(date: p.date, key: p.key, status: .failed, output: nil, records: 0, bytesDownloaded: 0,
+                      bytesWritten: 0, etag: nil, retries: 0, restarts: 0, seconds: 0, error: error)
     }
 
     private func noteRetry(_ e: RetryEvent) {
@@ -220,6 +277,7 @@ public final class Ingester: @unchecked Sendable {
         case .upToDate: summary.upToDate += 1
         case .missing: summary.missing += 1
         case .failed: summary.failed += 1
+        case .busy: summary.busy += 1
         }
         // Bytes that will never come (nothing fetched, or less than listed) leave the estimate.
         if o.status != .converted { bytesExpected -= max(0, listedSize - o.bytesDownloaded) }
@@ -252,8 +310,14 @@ public final class Ingester: @unchecked Sendable {
                                     seconds: 0, error: nil)
 
         var requested = false
+        var upToDateSize: Int64?
+        var upToDateLastModified: String?
+        var interruptHook: Int?
+        defer { if let h = interruptHook { TemporaryFiles.removeInterruptHook(h) } }
 
         func finish(_ status: IngestOutcome.Status, error: String? = nil) -> IngestOutcome {
+            if let h = interruptHook { TemporaryFiles.removeInterruptHook(h); interruptHook = nil }
+            record.holder = nil
             if requested && (status == .converted || status == .failed) { noteDownload() }
             outcome.status = status
             outcome.error = error
@@ -275,12 +339,17 @@ public final class Ingester: @unchecked Sendable {
                 }
                 // A failure keeps what the record said about an earlier good conversion (an
                 // existing .ffc is left as it was), with status failed and the error.
+            case .busy:
+                return outcome
             case .upToDate:
                 // Keep the record, unless it is absent or says otherwise (lost, or written by
                 // an interrupted run): describe the file that is there.
-                if record.status == .done && record.output == relOut && record.etag == outcome.etag { return outcome }
+                if record.status == .done && record.output == relOut && record.etag == outcome.etag
+                    && record.size == upToDateSize { return outcome }
                 record.status = .done
                 record.etag = outcome.etag
+                record.size = upToDateSize
+                record.lastModified = upToDateLastModified ?? record.lastModified
                 record.output = relOut
                 record.records = outcome.records
                 record.bytesWritten = outcome.bytesWritten
@@ -313,6 +382,8 @@ public final class Ingester: @unchecked Sendable {
                 let rawOK = !options.keepRaw || fileSize(rawPath(key: p.key)) == current!.size
                 if rawOK, Self.isUpToDate(path: out, etag: etag) {
                     outcome.etag = etag
+                    upToDateSize = current!.size
+                    upToDateLastModified = p.listed?.lastModified
                     outcome.output = out
                     if let f = try? FFCFile(path: out) {
                         outcome.records = Int64(f.rowCount)
@@ -320,6 +391,31 @@ public final class Ingester: @unchecked Sendable {
                     }
                     return finish(.upToDate)
                 }
+            }
+
+            // Not done until the new .ffc is in place and its record written: a run that is
+            // killed from here on leaves `in_progress` (or `failed` after SIGINT/SIGTERM), never
+            // `done` with the details of an older file, and the next run converts the date.
+            var started = record
+            started.status = .inProgress
+            started.holder = "pid \(getpid()) since \(isoNow())"
+            started.lastError = nil
+            started.updatedAt = isoNow()
+            do { try store.save(started, dataset: dataset, date: p.date) } catch {
+                return finish(.failed, error: "cannot write the metadata record: \(error)")
+            }
+            let interrupted: DateRecord = {
+                var r = started
+                r.status = .failed
+                r.holder = nil
+                return r
+            }()
+            let store = self.store
+            interruptHook = TemporaryFiles.addInterruptHook { sig in
+                var r = interrupted
+                r.lastError = "interrupted by \(sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal \(sig)") before this date was finished; the next run converts it"
+                r.updatedAt = isoNow()
+                try? store.save(r, dataset: dataset, date: p.date)
             }
 
             var attempt = 0
@@ -430,6 +526,7 @@ final class RawFile: @unchecked Sendable {
         tmp = temporaryName(for: path)
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw posixError("cannot create \(tmp)") }
+        TemporaryFiles.register(tmp)
     }
 
     func write(_ buf: UnsafeRawBufferPointer) throws {
@@ -450,6 +547,7 @@ final class RawFile: @unchecked Sendable {
         guard fd >= 0 else { throw PosixError(description: "\(tmp): the raw copy was abandoned") }
         guard fsync(fd) == 0 else { throw posixError("cannot fsync \(tmp)") }
         close(fd); fd = -1
+        defer { TemporaryFiles.unregister(tmp) }
         guard written == expectedSize else {
             unlink(tmp)
             throw S3Error(.integrity("raw copy has \(written) bytes, expected \(expectedSize)"), key: path)
@@ -460,6 +558,6 @@ final class RawFile: @unchecked Sendable {
     /// Closes and removes the temporary file (no-op after `commit`).
     func discard() {
         lock.lock(); defer { lock.unlock() }
-        if fd >= 0 { close(fd); fd = -1; unlink(tmp) }
+        if fd >= 0 { close(fd); fd = -1; unlink(tmp); TemporaryFiles.unregister(tmp) }
     }
 }

@@ -1,4 +1,5 @@
 import FFCol
+import FFColConvert
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -20,6 +21,9 @@ public struct DateRecord: Codable, Sendable, Equatable {
         case failed
         /// No file for that date (404 or absent from the listing).
         case skipped
+        /// A run is converting the date now (`holder` says which), or was killed while it did:
+        /// not done; the next run converts it.
+        case inProgress = "in_progress"
     }
 
     public var dataset: String
@@ -44,6 +48,8 @@ public struct DateRecord: Codable, Sendable, Equatable {
     public var output: String?
     /// ISO 8601 UTC time of the update.
     public var updatedAt: String
+    /// With `in_progress`: the process converting the date (`pid N since TIME`).
+    public var holder: String?
 
     public init(dataset: String, date: String, key: String, status: Status) {
         self.dataset = dataset; self.date = date; self.key = key; self.status = status
@@ -114,8 +120,10 @@ func writeFileAtomically(_ path: String, bytes: [UInt8]) throws {
     let dir = (path as NSString).deletingLastPathComponent
     try makeDirectories(dir)
     let tmp = temporaryName(for: path)
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw posixError("cannot create \(tmp)") }
+    TemporaryFiles.register(tmp)
+    defer { TemporaryFiles.unregister(tmp) }
     var off = 0
     while off < bytes.count {
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, bytes.count - off) }
@@ -140,7 +148,8 @@ struct PosixError: Error, CustomStringConvertible {
 }
 
 func posixError(_ what: String) -> PosixError {
-    PosixError(description: "\(what): \(String(cString: strerror(errno)))")
+    let e = errno
+    return PosixError(description: "\(what): \(String(cString: strerror(e)))\(ioAdvice(e))")
 }
 
 func isoNow() -> String {

@@ -22,8 +22,18 @@ struct ConvertCommand: ParsableCommand {
         (unsorted input is held in memory until it is sorted). Rows whose window_start is not \
         on the file's date (America/New_York) are kept and counted, or rejected with --strict.
 
-        Exit status: 0 when every input converted, 1 when any failed, 130 (SIGINT) or 143
-        (SIGTERM) when interrupted; an interrupted run removes its temporary files first.
+        Two processes never write the same date at once: each date is locked \
+        (ROOT/.ffcol/locks/<dataset>/YYYY-MM-DD.lock, released by the kernel when a process \
+        dies). A date locked by another run is left for last; then, by default, ffcol says \
+        which process holds it (pid, command, since when) and waits for it (--wait), or skips \
+        it (--no-wait: the other run writes it).
+
+        Errors name the path and what to do: a full disk, a read-only or unwritable root, an \
+        input that vanished or cannot be read. A missing output root is created.
+
+        Exit status: 0 when every input converted (or was skipped with --no-wait), 1 when any \
+        failed, 130 (SIGINT) or 143 (SIGTERM) when interrupted; an interrupted run removes its \
+        temporary files first.
         """)
 
     @Argument(help: "Input files or directories (searched for *.csv.gz and *.csv), or - for stdin.")
@@ -56,6 +66,9 @@ struct ConvertCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
 
+    @Flag(inversion: .prefixedNo, help: "When another ffcol process is writing a date, wait for it and then convert (--wait, the default), or skip that input and leave the date to the other process (--no-wait).")
+    var wait = true
+
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if chunkRows < 1 { throw ValidationError("--chunk-rows must be at least 1") }
@@ -70,7 +83,7 @@ struct ConvertCommand: ParsableCommand {
         var files: [String] = []
         var problems: [String] = []
         for i in inputs {
-            do { files += try InputFinder.expand(i) } catch { problems.append("\(error)") }
+            do { files += try InputFinder.expand(i, problems: &problems) } catch { problems.append("\(error)") }
         }
         for p in problems { note("ffcol convert: \(p)") }
         if files.isEmpty {
@@ -84,22 +97,26 @@ struct ConvertCommand: ParsableCommand {
             throw Failure("ffcol convert: stdin (-) needs --dataset and --date")
         }
 
+        if let problem = OutputRoot.check(root) { throw Failure("ffcol convert: \(problem)") }
+
         let t0 = monotonicSeconds()
-        let results = ParallelConverter.run(files: files, options: base, jobs: min(jobs, files.count), quiet: quiet)
+        let results = ParallelConverter.run(files: files, options: base, jobs: min(jobs, files.count), quiet: quiet, wait: wait)
         let seconds = monotonicSeconds() - t0
-        var ok = 0, failed = 0, rows = 0
+        var ok = 0, failed = 0, rows = 0, skipped = 0
         var bytesIn: UInt64 = 0, bytesOut: UInt64 = 0, csv: UInt64 = 0
         for r in results {
             switch r {
-            case .success(let c):
+            case .success(let c)?:
                 ok += 1; rows += c.rows; bytesIn += c.bytesIn; bytesOut += c.bytesOut; csv += c.csvBytes
-            case .failure: failed += 1
+            case .failure?: failed += 1
+            case nil: skipped += 1
             }
         }
         if !quiet {
             let rate = seconds > 0 ? Double(rows) / seconds : 0
             note("""
-            converted \(ok) of \(results.count) file\(results.count == 1 ? "" : "s")\(failed > 0 ? " (\(failed) FAILED)" : ""): \
+            converted \(ok) of \(results.count) file\(results.count == 1 ? "" : "s")\(failed > 0 ? " (\(failed) FAILED)" : "")\
+            \(skipped > 0 ? " (\(skipped) skipped: another process was writing the date)" : ""): \
             \(rows) rows, \(fmtBytes(bytesIn)) in (\(fmtBytes(csv)) CSV) -> \(fmtBytes(bytesOut)) out, \
             \(fmt2(seconds)) s, \(fmtRate(rate)) rows/s, \(fmt2(seconds > 0 ? Double(csv) / seconds / 1e6 : 0)) MB/s of CSV
             """)
@@ -133,7 +150,8 @@ func fmtRate(_ r: Double) -> String {
 /// Finds input files: a file as is, a directory searched recursively (following no symlink
 /// loops) for *.csv.gz and *.csv, sorted by path.
 enum InputFinder {
-    static func expand(_ input: String) throws -> [String] {
+    /// `problems` gets a line for each input file found but not readable (vanished, dangling).
+    static func expand(_ input: String, problems: inout [String]) throws -> [String] {
         if input == "-" { return ["-"] }
         var st = stat()
         guard stat(input, &st) == 0 else {
@@ -142,11 +160,11 @@ enum InputFinder {
         if (st.st_mode & S_IFMT) != S_IFDIR { return [input] }
         var out: [String] = []
         var seen = Set<[UInt64]>()
-        walk(input, &out, &seen)
+        walk(input, &out, &seen, &problems)
         return out.sorted()
     }
 
-    private static func walk(_ dir: String, _ out: inout [String], _ seen: inout Set<[UInt64]>) {
+    private static func walk(_ dir: String, _ out: inout [String], _ seen: inout Set<[UInt64]>, _ problems: inout [String]) {
         var st = stat()
         guard stat(dir, &st) == 0 else { return }
         let key = [UInt64(st.st_dev), UInt64(st.st_ino)]
@@ -158,9 +176,15 @@ enum InputFinder {
             if name.hasPrefix(".") { continue }
             let p = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             var s = stat()
-            guard stat(p, &s) == 0 else { continue }
+            guard stat(p, &s) == 0 else {
+                let e = errno
+                if name.hasSuffix(".csv.gz") || name.hasSuffix(".csv") {
+                    problems.append("\(p): \(String(cString: strerror(e))) (it vanished after the directory was read, or is a dangling symlink); skipped")
+                }
+                continue
+            }
             if (s.st_mode & S_IFMT) == S_IFDIR {
-                walk(p, &out, &seen)
+                walk(p, &out, &seen, &problems)
             } else if name.hasSuffix(".csv.gz") || name.hasSuffix(".csv") {
                 out.append(p)
             }
@@ -168,9 +192,12 @@ enum InputFinder {
     }
 }
 
-/// Converts files on `jobs` threads; prints one line per file; records failures.
+/// Converts files on `jobs` threads; prints one line per file; records failures. Each
+/// conversion holds its date's `DateLock`; a file whose date another process holds is left for
+/// a second pass, where it waits for the lock (`wait`) or is skipped (nil in the results).
 enum ParallelConverter {
-    static func run(files: [String], options: ConvertOptions, jobs: Int, quiet: Bool) -> [Result<ConvertResult, Error>] {
+    static func run(files: [String], options: ConvertOptions, jobs: Int, quiet: Bool,
+                    wait: Bool = true) -> [Result<ConvertResult, Error>?] {
         final class Progress: @unchecked Sendable {
             var done = 0
             var mutex = pthread_mutex_t()
@@ -178,21 +205,16 @@ enum ParallelConverter {
         }
         let progress = Progress()
         let total = files.count
-        let results = parallelMap(count: total, threads: jobs) { i -> Result<ConvertResult, Error> in
-            let f = files[i]
-            let r: Result<ConvertResult, Error>
-            do {
-                r = .success(try Converter.convert(path: f, options: options))
-            } catch {
-                r = .failure(error)
-            }
+        enum Step { case done(Result<ConvertResult, Error>), busy(DateLock.Holder) }
+
+        func report(_ f: String, _ r: Result<ConvertResult, Error>?, _ ident: (Dataset, TradingDate)?,
+                    holder: DateLock.Holder? = nil) {
             pthread_mutex_lock(&progress.mutex)
             defer { pthread_mutex_unlock(&progress.mutex) }
             progress.done += 1
             let done = progress.done
             switch r {
-            case .success(let c):
-                FailureRecord.clear(root: options.outRoot, dataset: c.dataset, date: c.date)
+            case .success(let c)?:
                 if !quiet {
                     var line = "[\(done)/\(total)] \(c.input) -> \(c.output): \(c.rows) rows, \(c.tickers) tickers, \(c.chunks) chunks, \(fmtBytes(c.bytesOut)), \(fmt2(c.seconds)) s"
                     if !c.inputWasSorted { line += " (input was not sorted; rows were sorted)" }
@@ -201,15 +223,101 @@ enum ParallelConverter {
                     }
                     note(line)
                 }
-            case .failure(let e):
+            case .failure(let e)?:
                 note("[\(done)/\(total)] FAILED \(e)")
-                if let (ds, d) = try? Converter.identify(f, options: options) {
+            case nil:
+                note("[\(done)/\(total)] skipped \(f): \(ident.map { "\($0.0.rawValue) \($0.1)" } ?? "its date") is being written by \(holder.map { "\($0)" } ?? "another process"); left to it (--no-wait)")
+            }
+        }
+
+        /// Converts `f` holding `lock` (if any), records the outcome, releases the lock.
+        func convert(_ f: String, _ ident: (Dataset, TradingDate)?, _ lock: DateLock?) -> Result<ConvertResult, Error> {
+            defer { lock?.release() }
+            let r: Result<ConvertResult, Error>
+            do {
+                let c = try Converter.convert(path: f, options: options)
+                r = .success(c)
+            } catch {
+                r = .failure(error)
+            }
+            switch r {
+            case .success(let c): FailureRecord.clear(root: options.outRoot, dataset: c.dataset, date: c.date)
+            case .failure(let e):
+                if let (ds, d) = ident {
                     FailureRecord.write(root: options.outRoot, dataset: ds, date: d, input: f, error: "\(e)")
                 }
             }
             return r
         }
-        return results.map { $0! }
+
+        let idents = files.map { try? Converter.identify($0, options: options) }
+        let first = parallelMap(count: total, threads: jobs) { i -> Step in
+            let f = files[i]
+            guard let (ds, d) = idents[i] else {
+                let r = convert(f, nil, nil)  // fails to identify, with the reason
+                report(f, r, nil)
+                return .done(r)
+            }
+            do {
+                switch try DateLock.tryAcquire(root: options.outRoot, dataset: ds, date: d) {
+                case .busy(let h): return .busy(h)
+                case .acquired(let l):
+                    let r = convert(f, (ds, d), l)
+                    report(f, r, (ds, d))
+                    return .done(r)
+                }
+            } catch {
+                report(f, .failure(error), (ds, d))
+                return .done(.failure(error))
+            }
+        }
+        var results: [Result<ConvertResult, Error>?] = Array(repeating: nil, count: total)
+        var later: [(Int, DateLock.Holder)] = []
+        for (i, s) in first.enumerated() {
+            switch s! {
+            case .done(let r): results[i] = r
+            case .busy(let h): later.append((i, h))
+            }
+        }
+        guard !later.isEmpty else { return results }
+        let second = parallelMap(count: later.count, threads: jobs) { k -> Result<ConvertResult, Error>? in
+            let (i, h) = later[k]
+            let f = files[i]
+            let (ds, d) = idents[i]!
+            guard wait else {
+                report(f, nil, (ds, d), holder: h)
+                return nil
+            }
+            note("ffcol convert: \(ds.rawValue) \(d) is being written by \(h); waiting for it (--no-wait skips such dates)")
+            do {
+                let l = try DateLock.acquire(root: options.outRoot, dataset: ds, date: d)
+                let r = convert(f, (ds, d), l)
+                report(f, r, (ds, d))
+                return r
+            } catch {
+                report(f, .failure(error), (ds, d))
+                return .failure(error)
+            }
+        }
+        for (k, (i, _)) in later.enumerated() { results[i] = second[k] ?? nil }
+        return results
+    }
+}
+
+/// Checks that an output root can be written before any work starts.
+enum OutputRoot {
+    /// nil if `root` exists (or was created) and is writable; else a message naming the path
+    /// and what to do.
+    static func check(_ root: String) -> String? {
+        let locks = root + "/.ffcol/locks"
+        do { try FFCWriter.makeDirectories(locks) } catch {
+            return "cannot use \(root) as the output root: \(error)"
+        }
+        if access(locks, W_OK) != 0 {
+            let e = errno
+            return "cannot use \(root) as the output root: \(locks): \(String(cString: strerror(e)))\(ioAdvice(e))"
+        }
+        return nil
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FFCol
+import FFColConvert
 import FFColS3
 import Foundation
 
@@ -18,7 +19,10 @@ struct DownloadCommand: ParsableCommand {
             fail with 5xx, 429/SlowDown, timeouts, resets or stalls are retried with exponential \
             backoff and jitter, resuming from the byte reached. A 404 is reported as missing, not \
             as an error. Per-date records go to ROOT/.ffcol/meta/<dataset>/YYYY-MM-DD.json \
-            (see `ffcol status`). Exit status 1 if any date failed, 2 on a configuration error.
+            (see `ffcol status`). Each date is locked while it is handled \
+            (ROOT/.ffcol/locks/<dataset>/YYYY-MM-DD.lock, shared with ingest and convert); a date \
+            another process holds is waited for. SIGINT or SIGTERM remove the temporary files \
+            and exit with 130 or 143. Exit status 1 if any date failed, 2 on a configuration error.
 
             Credentials: POLYGON_S3_ACCESS_KEY_ID and POLYGON_S3_SECRET_ACCESS_KEY (or MASSIVE_S3_..., \
             or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), else config/credentials.yaml.
@@ -63,6 +67,7 @@ struct DownloadCommand: ParsableCommand {
     }
 
     func run() throws {
+        TemporaryFiles.removeAllOnSignals()
         let ds = try parseDataset(dataset)
         let a = try parseDate(from, "--from")
         let b = try to.map { try parseDate($0, "--to") } ?? a

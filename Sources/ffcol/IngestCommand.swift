@@ -24,7 +24,16 @@ struct IngestCommand: ParsableCommand {
             resets or stalls are retried with exponential backoff and jitter, resuming from the \
             byte reached; if the object is replaced during the transfer, that date's conversion \
             starts over from the new version. A 404 is reported as missing, not as an error. \
-            One bad date never stops the others. Per-date records (status, rows, bytes, ETag, \
+            One bad date never stops the others. \
+            Two runs on one root share the work: each date is locked while it is handled \
+            (ROOT/.ffcol/locks/<dataset>/YYYY-MM-DD.lock, released by the kernel if the process \
+            dies); a date another run holds is left for last, then ffcol says which process \
+            holds it (pid, command, since when) and waits for it (--wait, the default; the date \
+            is then usually up to date) or leaves it to that run (--no-wait). \
+            Stopped by SIGINT or SIGTERM, ingest removes its temporary files, records the dates \
+            in progress as failed (interrupted) and exits with 130 or 143; after a SIGKILL such \
+            a date stays in_progress; either way the next run converts it. Errors name the path \
+            and what to do (a full disk, a read-only or unwritable root). Per-date records (status, rows, bytes, ETag, \
             duration, last error) go to ROOT/.ffcol/meta/<dataset>/YYYY-MM-DD.json \
             (see `ffcol status`). Exit status 1 if any date failed, 2 on a configuration error.
 
@@ -74,6 +83,9 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Print the summary and each date's outcome as JSON on stdout.")
     var json = false
 
+    @Flag(inversion: .prefixedNo, help: "When another ffcol process is handling a date, wait for it and then check the date (--wait, the default), or leave the date to that process (--no-wait; counted as busy, not failed).")
+    var wait = true
+
     func validate() throws {
         _ = try parseDataset(dataset)
         let a = try parseDate(from, "--from")
@@ -100,7 +112,17 @@ struct IngestCommand: ParsableCommand {
         }
         config.lowSpeedTime = stallSeconds
         if s3.verbose { config.trace = { printErr("s3: " + $0) } }
+        if let problem = OutputRoot.check(settings.root) {
+            printErr("error: \(problem)")
+            throw ExitCode(2)
+        }
         var options = IngestOptions(root: settings.root)
+        options.waitForLocks = wait
+        let waiting = wait
+        options.onBusy = { date, holder in
+            printErr(waiting ? "\(date): being handled by \(holder); waiting for it (--no-wait leaves it to that process)"
+                             : "\(date): being handled by \(holder); left to it (--no-wait)")
+        }
         options.maxConcurrent = settings.maxConcurrent
         options.incremental = incremental && !force
         options.useListing = !noList
@@ -141,7 +163,7 @@ struct IngestCommand: ParsableCommand {
             let rows = s.seconds > 0 ? Double(s.records) / s.seconds : 0
             print("""
                 \(ds.rawValue) \(a)...\(b): \(s.planned) dates, \(s.downloads) downloads, \(s.converted) converted, \
-                \(s.upToDate) up to date, \(s.missing) missing, \(s.failed) failed, \(s.retries) retries, \
+                \(s.upToDate) up to date, \(s.missing) missing, \(s.failed) failed\(s.busy > 0 ? ", \(s.busy) busy (left to another process)" : ""), \(s.retries) retries, \
                 \(formatBytes(s.bytesDownloaded)) downloaded, \(s.records) records, \(formatBytes(s.bytesWritten)) written \
                 in \(String(format: "%.2f", s.seconds)) s (\(formatBytes(Int64(rate)))/s, \(formatCount(rows)) rows/s)
                 """)

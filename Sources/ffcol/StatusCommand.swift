@@ -8,7 +8,7 @@ import Foundation
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the per-date records of a dataset (done, failed, skipped).",
+        abstract: "Show the per-date records of a dataset (done, failed, skipped, in_progress).",
         discussion: """
             Reads ROOT/.ffcol/meta/<dataset>/YYYY-MM-DD.json, written by `ffcol download` and \
             `ffcol ingest` (status, source ETag and size, rows, bytes, retries, duration, output, \
@@ -60,15 +60,19 @@ struct StatusCommand: ParsableCommand {
         var counts: [DateRecord.Status: Int] = [:]
         for r in records {
             counts[r.status, default: 0] += 1
-            var line = "\(r.date)  \(r.status.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))"
+            var line = "\(r.date)  \(r.status.rawValue.padding(toLength: max(7, r.status.rawValue.count), withPad: " ", startingAt: 0))"
             if let size = r.size { line += "  \(formatBytes(size))" }
             if let e = r.etag { line += "  etag \(e)" }
             if r.records > 0 { line += "  \(r.records) rows" }
             if let o = r.output, r.status == .done { line += "  -> \(o)" }
             if r.retries > 0 { line += "  retries \(r.retries)" }
             if let err = r.lastError { line += "  \(err)" }
+            if r.status == .inProgress {
+                line += "  \(r.holder ?? "") (if that process is gone it was killed; the next run converts this date)"
+            }
             print(line)
         }
-        print("\(records.count) dates: \(counts[.done] ?? 0) done, \(counts[.skipped] ?? 0) skipped, \(counts[.failed] ?? 0) failed")
+        let inProgress = counts[.inProgress] ?? 0
+        print("\(records.count) dates: \(counts[.done] ?? 0) done, \(counts[.skipped] ?? 0) skipped, \(counts[.failed] ?? 0) failed\(inProgress > 0 ? ", \(inProgress) in progress" : "")")
     }
 }

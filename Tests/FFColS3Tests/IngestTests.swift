@@ -373,7 +373,8 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(r.status, 0)
         for opt in ["--dataset", "--from", "--to", "--root", "--max-concurrent", "--jobs", "--endpoint-url", "--bucket",
                     "--region", "--config-dir", "--no-incremental", "--force", "--keep-raw", "--strict", "--no-list",
-                    "--retries", "--stall-seconds", "--zstd-level", "--json", "--verbose", "POLYGON_S3_ACCESS_KEY_ID"] {
+                    "--retries", "--stall-seconds", "--zstd-level", "--json", "--verbose", "--wait", "--no-wait",
+                    "POLYGON_S3_ACCESS_KEY_ID"] {
             XCTAssertTrue(r.out.contains(opt), "help lacks \(opt)")
         }
     }
