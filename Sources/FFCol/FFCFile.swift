@@ -129,12 +129,12 @@ public final class FFCFile: @unchecked Sendable {
         guard ZstdDecompressor.frameContentSize(s) == UInt64(b.rawSize) else {
             throw FFCError.corrupt(path, "chunk \(chunk), \(what): the footer says \(b.rawSize) decoded bytes, the zstd frame header disagrees")
         }
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(b.rawSize), alignment: 8)
-        defer { raw.deallocate() }
-        guard dctx.decompress(s, into: raw) else {
-            throw FFCError.corrupt(path, "chunk \(chunk), \(what): zstd frame does not decode to \(b.rawSize) bytes")
+        return try dctx.withScratch(Int(b.rawSize)) { raw in
+            guard dctx.decompress(s, into: raw) else {
+                throw FFCError.corrupt(path, "chunk \(chunk), \(what): zstd frame does not decode to \(b.rawSize) bytes")
+            }
+            return try body(UnsafeRawBufferPointer(raw))
         }
-        return try body(UnsafeRawBufferPointer(raw))
     }
 
     // MARK: Chunks
