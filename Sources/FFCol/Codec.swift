@@ -223,13 +223,20 @@ public enum IntCodec {
             var acc = base
             if mode == 1 {
                 // The deltas before the range, summed.
+                // Sum(unzigzag(u) * d) = d * Sum(unzigzag(u)) modulo 2^64; with u < 2^32 each
+                // unzigzag fits in Int32, so the sum is a loop the compiler vectorises.
+                var sum: Int64 = 0
                 var s = 0
                 while s < lo {
                     let k = min(gatherBlock, lo &- s)
                     gather(s, k)
-                    for i in 0..<k { acc = acc &+ unzigzag(UInt64(t[i])) &* d }
+                    for i in 0..<k {
+                        let u = t[i]
+                        sum &+= Int64(Int32(bitPattern: u &>> 1) ^ (0 &- Int32(bitPattern: u & 1)))
+                    }
                     s &+= k
                 }
+                acc = acc &+ sum &* d
             }
             var j = 0
             while j < m {
@@ -318,9 +325,9 @@ public enum FloatCodec {
         let scale = Int(src[0]), relation = Int(src[1])
         guard scale <= 22 else { throw fail("decimal block has scale \(scale) (at most 22)") }
         guard relation <= 3, src[2] == 0, src[3] == 0 else { throw fail("decimal block has relation \(relation)") }
-        var m = [Int64](repeating: 0, count: rows.count)
-        try m.withUnsafeMutableBufferPointer {
-            try IntCodec.decode(UnsafeRawBufferPointer(rebasing: src[8...]), count: n, rows: rows, into: $0, fail: fail)
+        let m = try [Int64](unsafeUninitializedCapacity: rows.count) { buf, initialized in
+            try IntCodec.decode(UnsafeRawBufferPointer(rebasing: src[8...]), count: n, rows: rows, into: buf, fail: fail)
+            initialized = rows.count
         }
         return (scale, relation, m)
     }
@@ -328,8 +335,17 @@ public enum FloatCodec {
     /// value = Double(m) / 10^scale.
     static func toDoubles(_ m: [Int64], scale: Int) -> [Double] {
         let p = pow10[scale]
-        if scale == 0 { return m.map { Double($0) } }
-        return m.map { Double($0) / p }
+        return [Double](unsafeUninitializedCapacity: m.count) { out, initialized in
+            m.withUnsafeBufferPointer { mb in
+                // Safe: out has m.count slots.
+                if scale == 0 {
+                    for i in 0..<mb.count { out[i] = Double(mb[i]) }
+                } else {
+                    for i in 0..<mb.count { out[i] = Double(mb[i]) / p }
+                }
+            }
+            initialized = m.count
+        }
     }
 }
 
