@@ -79,13 +79,31 @@ public struct ChunkDecoder {
                     // Mantissas decoded straight to Doubles: value = Double(m) / 10^scale.
                     guard let dst = dp.baseAddress else { initialized = 0; return }
                     let src8 = UnsafeRawBufferPointer(rebasing: src[8...])
+                    // With a divisor of 1 and |base| < 2^52, base + t (t < 2^32) is below 2^53,
+                    // so Double(base + t) == Double(base) + Double(t) exactly: a loop the
+                    // compiler vectorises (UInt32 -> Double, add, divide).
+                    let p = pow10[scale]
+                    let limit: Int64 = 1 << 52
                     if scale == 0 {
-                        try IntCodec.decodeMapped(src8, count: total, rows: range, into: dst,
-                                                  fail: { fail(c.name, $0) }) { Double($0) }
+                        try IntCodec.decodeMapped(src8, count: total, rows: range, into: dst, fail: { fail(c.name, $0) },
+                                                  offsets: { t, k, base, out in
+                            if base > -limit && base < limit {
+                                let bd = Double(base)
+                                for i in 0..<k { out[i] = Double(t[i]) + bd }
+                            } else {
+                                for i in 0..<k { out[i] = Double(base &+ Int64(t[i])) }
+                            }
+                        }) { Double($0) }
                     } else {
-                        let p = pow10[scale]
-                        try IntCodec.decodeMapped(src8, count: total, rows: range, into: dst,
-                                                  fail: { fail(c.name, $0) }) { Double($0) / p }
+                        try IntCodec.decodeMapped(src8, count: total, rows: range, into: dst, fail: { fail(c.name, $0) },
+                                                  offsets: { t, k, base, out in
+                            if base > -limit && base < limit {
+                                let bd = Double(base)
+                                for i in 0..<k { out[i] = (Double(t[i]) + bd) / p }
+                            } else {
+                                for i in 0..<k { out[i] = Double(base &+ Int64(t[i])) / p }
+                            }
+                        }) { Double($0) / p }
                     }
                     let n = rows
                     initialized = n

@@ -147,9 +147,15 @@ public enum IntCodec {
     ///
     /// Byte planes of widths 1, 2 and 4 are first gathered into a small UInt32 buffer, a loop
     /// the compiler vectorises (SSE2 byte unpacking); the mode is then applied row by row.
+    ///
+    /// `offsets`, when given, replaces the row-by-row map for frame-of-reference blocks with a
+    /// divisor of 1: it gets each gathered run of values `t[0..<k]` and the base, and must
+    /// store `map(base + t[i])` into `out[i]` for every i (a whole-run loop can be vectorised
+    /// where the row-by-row one cannot).
     @inline(__always)
     static func decodeMapped<T>(_ src: UnsafeRawBufferPointer, count n: Int, rows: Range<Int>,
                                 into o: UnsafeMutablePointer<T>, fail: (String) -> Error,
+                                offsets: ((_ t: UnsafePointer<UInt32>, _ k: Int, _ base: Int64, _ out: UnsafeMutablePointer<T>) -> Void)? = nil,
                                 _ map: (Int64) -> T) throws {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= n, "row range out of bounds")
         guard src.count >= headerSize else { throw fail("integer block shorter than its header") }
@@ -244,7 +250,9 @@ public enum IntCodec {
                 gather(lo &+ j, k)
                 let oj = o + j
                 if mode == 0 {
-                    if d == 1 {
+                    if d == 1, let f = offsets {
+                        f(UnsafePointer(t), k, base, oj)
+                    } else if d == 1 {
                         for i in 0..<k { oj[i] = map(base &+ Int64(t[i])) }
                     } else {
                         for i in 0..<k { oj[i] = map(base &+ Int64(t[i]) &* d) }
