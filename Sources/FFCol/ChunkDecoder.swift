@@ -44,13 +44,16 @@ public struct ChunkDecoder {
         guard !c.isFloat, b.encoding == BlockEncoding.integer.rawValue else {
             throw fail(c.name, "encoding \(b.encoding) is not an integer encoding")
         }
-        var out = [Int64](repeating: 0, count: rows)
+        var result: [Int64] = []
         try withRaw(b, c.name) { src in
-            try out.withUnsafeMutableBufferPointer {
-                try IntCodec.decode(src, count: total, rows: range, into: $0, fail: { fail(c.name, $0) })
+            // Decoded straight into the array's memory: IntCodec.decode writes every slot
+            // (or throws, leaving the array empty).
+            result = try [Int64](unsafeUninitializedCapacity: rows) { buf, initialized in
+                try IntCodec.decode(src, count: total, rows: range, into: buf, fail: { fail(c.name, $0) })
+                initialized = rows
             }
         }
-        return out
+        return result
     }
 
     public mutating func doubles(_ c: Column) throws -> [Double] {
@@ -64,28 +67,46 @@ public struct ChunkDecoder {
             }
             return rows == total ? out : Array(out[range])
         case .decimal? where scaled[c.rawValue] == nil && !(c == .open && hasRelativePrices):
-            // Decode the mantissas straight into the output's memory, then convert in place.
-            var out = [Double](repeating: 0, count: rows)
+            // Decode the mantissas straight into the output's memory as Doubles.
+            var out: [Double] = []
             try withRaw(b, c.name) { src in
                 guard src.count >= 8 else { throw fail(c.name, "decimal block shorter than its header") }
                 let scale = Int(src[0])
                 guard scale <= 22, src[1] == 0, src[2] == 0, src[3] == 0 else {
                     throw fail(c.name, "decimal block has scale \(scale), relation \(src[1])")
                 }
-                try out.withUnsafeMutableBufferPointer { dp in
-                    // Safe: Int64 and Double have the same size and alignment. The integers are
-                    // decoded through a rebound view; each 8-byte slot is then read as Int64 and
-                    // overwritten with its Double through untyped (raw) access.
-                    try dp.withMemoryRebound(to: Int64.self) { ip in
-                        try IntCodec.decode(UnsafeRawBufferPointer(rebasing: src[8...]), count: total, rows: range, into: ip,
-                                            fail: { fail(c.name, $0) })
-                    }
-                    let raw = UnsafeMutableRawPointer(dp.baseAddress!)
+                out = try [Double](unsafeUninitializedCapacity: rows) { dp, initialized in
+                    // Mantissas decoded straight to Doubles: value = Double(m) / 10^scale.
+                    guard let dst = dp.baseAddress else { initialized = 0; return }
+                    let src8 = UnsafeRawBufferPointer(rebasing: src[8...])
+                    // With a divisor of 1 and |base| < 2^52, base + t (t < 2^32) is below 2^53,
+                    // so Double(base + t) == Double(base) + Double(t) exactly: a loop the
+                    // compiler vectorises (UInt32 -> Double, add, divide).
                     let p = pow10[scale]
-                    for k in 0..<rows {
-                        let m = raw.load(fromByteOffset: k &* 8, as: Int64.self)
-                        raw.storeBytes(of: scale == 0 ? Double(m) : Double(m) / p, toByteOffset: k &* 8, as: Double.self)
+                    let limit: Int64 = 1 << 52
+                    if scale == 0 {
+                        try IntCodec.decodeMapped(src8, count: total, rows: range, into: dst, fail: { fail(c.name, $0) },
+                                                  offsets: { t, k, base, out in
+                            if base > -limit && base < limit {
+                                let bd = Double(base)
+                                for i in 0..<k { out[i] = Double(t[i]) + bd }
+                            } else {
+                                for i in 0..<k { out[i] = Double(base &+ Int64(t[i])) }
+                            }
+                        }) { Double($0) }
+                    } else {
+                        try IntCodec.decodeMapped(src8, count: total, rows: range, into: dst, fail: { fail(c.name, $0) },
+                                                  offsets: { t, k, base, out in
+                            if base > -limit && base < limit {
+                                let bd = Double(base)
+                                for i in 0..<k { out[i] = (Double(t[i]) + bd) / p }
+                            } else {
+                                for i in 0..<k { out[i] = Double(base &+ Int64(t[i])) / p }
+                            }
+                        }) { Double($0) / p }
                     }
+                    let n = rows
+                    initialized = n
                 }
             }
             return out

@@ -34,7 +34,8 @@ public final class DecodedChunk: @unchecked Sendable {
 /// Thread-safe: decoded chunks are cached under a lock.
 public final class FFCFile: @unchecked Sendable {
     public let path: String
-    public let footer: Footer
+    /// The footer, checked on open; entries are read from the mapped bytes when needed.
+    let index: FooterIndex
     public let date: TradingDate
     public let dataset: String
     private let base: UnsafeRawPointer
@@ -42,6 +43,7 @@ public final class FFCFile: @unchecked Sendable {
     private let lock = Lock()
     private var cache: [Int: DecodedChunk] = [:]
     private var cacheOrder: [Int] = []
+    private var decodedFooter: Footer?
     /// How many decoded chunks to keep (least recently decoded are dropped first).
     public var cacheLimit = 8
 
@@ -87,13 +89,14 @@ public final class FFCFile: @unchecked Sendable {
             guard XXH64.hash(fbuf) == fsum else {
                 throw FFCError.corrupt(path, "footer checksum mismatch (the footer is damaged)")
             }
-            footer = try Footer.decode(fbuf, path: path, fileDataEnd: UInt64(fstart))
-            guard let d = Optional(TradingDate(daysSinceEpoch: Int(footer.dateDays))),
+            let index = try FooterIndex(fbuf, path: path, fileDataEnd: UInt64(fstart))
+            self.index = index
+            guard let d = Optional(TradingDate(daysSinceEpoch: Int(index.dateDays))),
                   (1970...2200).contains(d.year) else {
                 throw FFCError.corrupt(path, "date out of range")
             }
             date = d
-            dataset = footer.dataset
+            dataset = index.dataset
         } catch {
             munmap(UnsafeMutableRawPointer(mutating: base), size)
             throw error
@@ -104,17 +107,31 @@ public final class FFCFile: @unchecked Sendable {
 
     // MARK: Metadata
 
-    public var rowCount: Int { Int(footer.rowCount) }
-    public var tickerCount: Int { Int(footer.tickerCount) }
-    public var chunkCount: Int { footer.chunks.count }
+    /// The whole footer, decoded on first use (the reader itself does not need it).
+    public var footer: Footer {
+        lock.withLock {
+            if let f = decodedFooter { return f }
+            let f = index.footer()
+            decodedFooter = f
+            return f
+        }
+    }
+    /// Chunk `i`'s entry in the footer.
+    public func chunkMeta(_ i: Int) -> ChunkMeta {
+        precondition(i >= 0 && i < chunkCount, "chunk index \(i) out of range 0..<\(chunkCount)")
+        return index.meta(i)
+    }
+    public var rowCount: Int { Int(index.rowCount) }
+    public var tickerCount: Int { Int(index.tickerCount) }
+    public var chunkCount: Int { index.chunkCount }
     public var fileSize: Int { size }
-    public func provenance(_ key: String) -> String? { footer.provenance.first { $0.0 == key }?.1 }
+    public func provenance(_ key: String) -> String? { index.provenance().first { $0.0 == key }?.1 }
 
     // MARK: Blocks
 
-    /// The stored bytes of a block. Bounds were validated when the footer was decoded.
+    /// The stored bytes of a block. Bounds were validated when the footer was checked on open.
     func stored(_ b: BlockRef) -> UnsafeRawBufferPointer {
-        // Safe: Footer.decode checked offset + storedSize <= start of footer < size.
+        // Safe: FooterIndex (on open) checked offset + storedSize <= start of footer < size.
         UnsafeRawBufferPointer(start: base + Int(b.offset), count: Int(b.storedSize))
     }
 
@@ -129,12 +146,12 @@ public final class FFCFile: @unchecked Sendable {
         guard ZstdDecompressor.frameContentSize(s) == UInt64(b.rawSize) else {
             throw FFCError.corrupt(path, "chunk \(chunk), \(what): the footer says \(b.rawSize) decoded bytes, the zstd frame header disagrees")
         }
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(b.rawSize), alignment: 8)
-        defer { raw.deallocate() }
-        guard dctx.decompress(s, into: raw) else {
-            throw FFCError.corrupt(path, "chunk \(chunk), \(what): zstd frame does not decode to \(b.rawSize) bytes")
+        return try dctx.withScratch(Int(b.rawSize)) { raw in
+            guard dctx.decompress(s, into: raw) else {
+                throw FFCError.corrupt(path, "chunk \(chunk), \(what): zstd frame does not decode to \(b.rawSize) bytes")
+            }
+            return try body(UnsafeRawBufferPointer(raw))
         }
-        return try body(UnsafeRawBufferPointer(raw))
     }
 
     // MARK: Chunks
@@ -147,7 +164,7 @@ public final class FFCFile: @unchecked Sendable {
         if let c = cached, columns.allSatisfy({ c.has($0) }) { return c }
         let dctx = DecompressorPool.take()
         defer { DecompressorPool.give(dctx) }
-        let meta = footer.chunks[i]
+        let meta = index.meta(i)
         var dec = ChunkDecoder(meta: meta, withRaw: { b, what, body in
             try self.withBlock(b, chunk: i, what: what, dctx: dctx) { try body($0) }
         }, fail: { what, m in FFCError.corrupt(self.path, "chunk \(i), \(what): \(m)") })
@@ -175,28 +192,14 @@ public final class FFCFile: @unchecked Sendable {
 
     // MARK: Lookup
 
-    /// The chunk whose ticker range contains `key`, by binary search of the chunk table.
+    /// The chunk whose ticker range contains `key`, by binary search of the chunk table (in
+    /// the mapped footer: nothing is decoded or allocated).
     public func chunkIndex<C: Collection>(containing key: C) -> Int? where C.Element == UInt8 {
         let k = Array(key)
         return k.withUnsafeBytes { kb in
-            let chunks = footer.chunks
-            var lo = 0, hi = chunks.count
-            // First chunk whose lastTicker >= key.
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if FFCFile.compare(chunks[mid].lastTicker, kb) < 0 { lo = mid + 1 } else { hi = mid }
-            }
-            guard lo < chunks.count, FFCFile.compare(chunks[lo].firstTicker, kb) <= 0 else { return nil }
+            let lo = index.lowerBound(kb)  // first chunk whose last ticker >= key
+            guard lo < chunkCount, index.compareTicker(lo, last: false, kb) <= 0 else { return nil }
             return lo
-        }
-    }
-
-    /// Byte-order comparison (memcmp, then length).
-    @inline(__always) static func compare(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Int {
-        a.withUnsafeBytes { ab in
-            let n = min(ab.count, b.count)
-            let r = n == 0 ? 0 : memcmp(ab.baseAddress!, b.baseAddress!, n)
-            return r != 0 ? Int(r) : ab.count - b.count
         }
     }
 
@@ -213,7 +216,7 @@ public final class FFCFile: @unchecked Sendable {
         }
         let dctx = DecompressorPool.take()
         defer { DecompressorPool.give(dctx) }
-        let meta = footer.chunks[ci]
+        let meta = index.meta(ci)
         let withRaw: (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void = { b, what, body in
             try self.withBlock(b, chunk: ci, what: what, dctx: dctx) { try body($0) }
         }
@@ -236,14 +239,14 @@ public final class FFCFile: @unchecked Sendable {
                         where filter: ((ArraySlice<UInt8>) -> Bool)? = nil) throws -> [Bars] {
         let key = Array(prefix.utf8)
         var out: [Bars] = []
-        let chunks = footer.chunks
-        var lo = 0, hi = chunks.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if chunks[mid].lastTicker.lexicographicallyPrecedes(key) { lo = mid + 1 } else { hi = mid }
+        let lo = key.withUnsafeBytes { index.lowerBound($0) }
+        func firstStartsWithKey(_ ci: Int) -> Bool {
+            let n = index.names(ci)
+            return n.firstLen >= key.count
+                && UnsafeRawBufferPointer(rebasing: index.buf[n.first..<n.first + key.count]).elementsEqual(key)
         }
         var ci = lo
-        while ci < chunks.count, chunks[ci].firstTicker.starts(with: key) || (ci == lo) {
+        while ci < chunkCount, ci == lo || firstStartsWithKey(ci) {
             let dc = try chunk(ci, columns: columns)
             var t = dc.tickers.lowerBound(key)
             while t < dc.tickers.count, dc.tickers.name(t).starts(with: key) {

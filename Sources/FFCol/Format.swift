@@ -268,3 +268,206 @@ public struct Footer: Sendable, Equatable {
                       provenance: prov, chunks: chunks)
     }
 }
+
+// MARK: - The footer, validated in place
+
+/// A footer checked in place in the mapped file, without decoding it: every check of
+/// `Footer.decode` is made on open, but only the offset of each chunk's entry is kept. A
+/// chunk's entry (`ChunkMeta`) is read when that chunk is needed, and the chunk table is
+/// searched by ticker straight from the mapped bytes. Opening a file so allocates a handful of
+/// objects, not three per chunk.
+struct FooterIndex {
+    let buf: UnsafeRawBufferPointer
+    let dataset: String
+    let dateDays: Int32
+    let rowCount: UInt64
+    let tickerCount: UInt64
+    /// Offset of the provenance count, and the number of entries.
+    let provenanceAt: Int
+    let provenanceCount: Int
+    /// Offset of each chunk entry within the footer.
+    let entries: [UInt32]
+
+    var chunkCount: Int { entries.count }
+
+    /// Size of the fixed part of a chunk entry after the two ticker names.
+    static let blocksSize = BlockRef.size + Column.count * (BlockRef.size + 16)
+
+    init(_ buf: UnsafeRawBufferPointer, path: String, fileDataEnd: UInt64) throws {
+        self.buf = buf
+        var r = ByteReader(buf, context: "\(path) (footer)")
+        let ncols = try r.u16("schema column count")
+        guard ncols == Column.count else {
+            throw FFCError.corrupt(r.context, "schema has \(ncols) columns, expected \(Column.count)")
+        }
+        for c in Column.allCases {
+            let t = try r.u8("schema type")
+            let n = Int(try r.u16("schema name"))
+            try r.require(n, "schema name")
+            let ok = t == (c.isFloat ? 1 : 2) && c.name.utf8.elementsEqual(UnsafeRawBufferPointer(rebasing: buf[r.offset..<r.offset + n]))
+            guard ok else {
+                let name = String(decoding: UnsafeRawBufferPointer(rebasing: buf[r.offset..<r.offset + n]), as: UTF8.self)
+                throw FFCError.corrupt(r.context, "schema column \(c.rawValue) is '\(name)' of type \(t), expected '\(c.name)'")
+            }
+            r.advance(n)
+        }
+        dataset = String(decoding: try r.str16("dataset"), as: UTF8.self)
+        dateDays = Int32(bitPattern: try r.u32("date"))
+        rowCount = try r.u64("row count")
+        tickerCount = try r.u64("ticker count")
+        provenanceAt = r.offset
+        let np = try r.u32("provenance count")
+        guard Int(np) <= r.remaining / 6 else { throw FFCError.corrupt(r.context, "provenance count \(np) too large") }
+        provenanceCount = Int(np)
+        for _ in 0..<np {
+            let k = Int(try r.u16("provenance key")); try r.require(k, "provenance key"); r.advance(k)
+            let v = Int(try r.u32("provenance value")); try r.require(v, "provenance value"); r.advance(v)
+        }
+        let nchunks = try r.u32("chunk count")
+        let minChunkSize = 8 + 4 + 4 + 8 + 2 + 2 + FooterIndex.blocksSize
+        guard Int(nchunks) <= r.remaining / minChunkSize else {
+            throw FFCError.corrupt(r.context, "chunk count \(nchunks) does not fit in the footer")
+        }
+        var entries = [UInt32](repeating: 0, count: Int(nchunks))
+        var expectRow: UInt64 = 0, expectTicker: UInt64 = 0
+        var prevLast = 0, prevLastLen = -1
+        func check(_ at: Int, _ i: Int, _ what: @autoclosure () -> String) throws {
+            guard r.peekU16(at + 18) == 0 else {
+                throw FFCError.corrupt(r.context, "chunk \(i): reserved field of a block reference is not 0")
+            }
+            let off = r.peekU64(at), stored = UInt64(r.peekU32(at + 8)), raw = r.peekU32(at + 12)
+            let comp = r.peekU8(at + 16), enc = r.peekU8(at + 17)
+            guard off >= UInt64(FFCFormat.headerSize), off <= fileDataEnd, stored <= fileDataEnd - off else {
+                throw FFCError.corrupt(r.context, "\(what()): block [\(off), +\(stored)) lies outside the data section")
+            }
+            guard comp <= 1, BlockEncoding(rawValue: enc) != nil else {
+                throw FFCError.corrupt(r.context, "\(what()): unknown compression \(comp) or encoding \(enc)")
+            }
+            guard comp == 1 || stored == UInt64(raw) else {
+                throw FFCError.corrupt(r.context, "\(what()): uncompressed block with stored size != raw size")
+            }
+        }
+        for i in 0..<Int(nchunks) {
+            entries[i] = UInt32(r.offset)
+            try r.require(24, "chunk \(i)")
+            let firstRow = r.peekU64(0), rows = r.peekU32(8), nt = r.peekU32(12), ft = r.peekU64(16)
+            r.advance(24)
+            let firstLen = Int(try r.u16("chunk \(i) first ticker"))
+            try r.require(firstLen, "chunk \(i) first ticker")
+            let first = r.offset
+            r.advance(firstLen)
+            let lastLen = Int(try r.u16("chunk \(i) last ticker"))
+            try r.require(lastLen, "chunk \(i) last ticker")
+            let last = r.offset
+            r.advance(lastLen)
+            try r.require(FooterIndex.blocksSize, "chunk \(i) blocks")
+            try check(0, i, "chunk \(i) tickers")
+            guard r.peekU8(17) == BlockEncoding.tickers.rawValue else {
+                throw FFCError.corrupt(r.context, "chunk \(i): ticker block has encoding \(r.peekU8(17))")
+            }
+            var at = BlockRef.size
+            for c in Column.allCases {
+                try check(at, i, "chunk \(i) \(c.name)")
+                at += BlockRef.size + 16
+            }
+            r.advance(at)
+            guard firstRow == expectRow, ft == expectTicker, rows > 0, nt > 0, nt <= rows else {
+                throw FFCError.corrupt(r.context, "chunk \(i): rows/tickers do not follow the previous chunk (first row \(firstRow), expected \(expectRow))")
+            }
+            if prevLastLen >= 0, !(FooterIndex.compare(buf, prevLast, prevLastLen, UnsafeRawBufferPointer(rebasing: buf[first..<first + firstLen])) < 0) {
+                throw FFCError.corrupt(r.context, "chunk \(i): tickers are not in ascending order across chunks")
+            }
+            prevLast = last; prevLastLen = lastLen
+            expectRow += UInt64(rows); expectTicker += UInt64(nt)
+        }
+        guard expectRow == rowCount, expectTicker == tickerCount else {
+            throw FFCError.corrupt(r.context, "chunk rows (\(expectRow)) or tickers (\(expectTicker)) do not add up to the file's \(rowCount) rows, \(tickerCount) tickers")
+        }
+        guard r.remaining == 0 else { throw FFCError.corrupt(r.context, "\(r.remaining) unexpected bytes at the end of the footer") }
+        self.entries = entries
+    }
+
+    /// Byte-order comparison of `buf[at..<at+len]` with `key` (memcmp, then length).
+    @inline(__always) static func compare(_ buf: UnsafeRawBufferPointer, _ at: Int, _ len: Int, _ key: UnsafeRawBufferPointer) -> Int {
+        let n = min(len, key.count)
+        var i = 0
+        // Safe: at + len <= buf.count was checked when the footer was indexed.
+        while i < n {
+            let a = buf[at &+ i], b = key[i]
+            if a != b { return a < b ? -1 : 1 }
+            i &+= 1
+        }
+        return len - key.count
+    }
+
+    @inline(__always) func u16(_ at: Int) -> Int { Int(UInt16(littleEndian: buf.loadUnaligned(fromByteOffset: at, as: UInt16.self))) }
+    @inline(__always) func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: buf.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+    @inline(__always) func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: buf.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+
+    /// Offset and length of chunk `i`'s first and last ticker names in the footer.
+    @inline(__always) func names(_ i: Int) -> (first: Int, firstLen: Int, last: Int, lastLen: Int) {
+        // Safe: every entry's layout was checked in init.
+        let e = Int(entries[i])
+        let fl = u16(e + 24)
+        let ll = u16(e + 26 + fl)
+        return (e + 26, fl, e + 28 + fl, ll)
+    }
+
+    /// Compares `key` with chunk i's first (`last == false`) or last ticker.
+    @inline(__always) func compareTicker(_ i: Int, last: Bool, _ key: UnsafeRawBufferPointer) -> Int {
+        let n = names(i)
+        return last ? FooterIndex.compare(buf, n.last, n.lastLen, key) : FooterIndex.compare(buf, n.first, n.firstLen, key)
+    }
+
+    /// The first chunk whose last ticker is >= key.
+    func lowerBound(_ key: UnsafeRawBufferPointer) -> Int {
+        var lo = 0, hi = entries.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if compareTicker(mid, last: true, key) < 0 { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Chunk `i`'s entry (checked in init).
+    func meta(_ i: Int) -> ChunkMeta {
+        let n = names(i)
+        let e = Int(entries[i])
+        func block(_ at: Int) -> BlockRef {
+            BlockRef(offset: u64(at), storedSize: u32(at + 8), rawSize: u32(at + 12),
+                     compression: buf[at + 16], encoding: buf[at + 17], checksum: u64(at + 20))
+        }
+        var at = n.last + n.lastLen
+        let tickers = block(at)
+        at += BlockRef.size
+        var cols: [ColumnChunkMeta] = []
+        cols.reserveCapacity(Column.count)
+        for _ in 0..<Column.count {
+            cols.append(ColumnChunkMeta(block: block(at), minBits: u64(at + BlockRef.size), maxBits: u64(at + BlockRef.size + 8)))
+            at += BlockRef.size + 16
+        }
+        return ChunkMeta(firstRow: u64(e), rowCount: u32(e + 8), tickerCount: u32(e + 12), firstTickerOrdinal: u64(e + 16),
+                         firstTicker: Array(buf[n.first..<n.first + n.firstLen]), lastTicker: Array(buf[n.last..<n.last + n.lastLen]),
+                         tickers: tickers, columns: cols)
+    }
+
+    /// The provenance entries (checked in init).
+    func provenance() -> [(String, String)] {
+        var out: [(String, String)] = []
+        var at = provenanceAt + 4
+        for _ in 0..<provenanceCount {
+            let k = u16(at); at += 2
+            let key = String(decoding: UnsafeRawBufferPointer(rebasing: buf[at..<at + k]), as: UTF8.self); at += k
+            let v = Int(u32(at)); at += 4
+            let value = String(decoding: UnsafeRawBufferPointer(rebasing: buf[at..<at + v]), as: UTF8.self); at += v
+            out.append((key, value))
+        }
+        return out
+    }
+
+    /// The whole footer, decoded.
+    func footer() -> Footer {
+        Footer(dataset: dataset, dateDays: dateDays, rowCount: rowCount, tickerCount: tickerCount,
+               provenance: provenance(), chunks: (0..<chunkCount).map { meta($0) })
+    }
+}

@@ -35,7 +35,33 @@ public final class ZstdDecompressor {
         guard let d = ZSTD_createDCtx() else { fatalError("ZSTD_createDCtx: out of memory") }
         dctx = d
     }
-    deinit { ZSTD_freeDCtx(dctx) }
+    deinit {
+        ZSTD_freeDCtx(dctx)
+        scratch?.deallocate()
+    }
+
+    /// A reusable output buffer (one decoded block at a time), so that decoding a column does
+    /// not allocate per block.
+    private var scratch: UnsafeMutableRawBufferPointer?
+    private var scratchInUse = false
+
+    /// Calls `body` with a buffer of `count` bytes: the context's own (grown as needed) unless
+    /// it is already lent out, then a temporary one.
+    func withScratch<T>(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
+        if scratchInUse {
+            let tmp = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+            defer { tmp.deallocate() }
+            return try body(tmp)
+        }
+        if (scratch?.count ?? -1) < count {
+            scratch?.deallocate()
+            scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 64 << 10), alignment: 16)
+        }
+        scratchInUse = true
+        defer { scratchInUse = false }
+        // Safe: the buffer holds at least `count` bytes (grown above).
+        return try body(UnsafeMutableRawBufferPointer(rebasing: scratch![0..<count]))
+    }
 
     /// The decoded size a frame's header declares, or nil if the header is damaged or does not say.
     public static func frameContentSize(_ src: UnsafeRawBufferPointer) -> UInt64? {

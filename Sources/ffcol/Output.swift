@@ -5,62 +5,117 @@ import Darwin
 #endif
 import FFCol
 
-/// Buffered writes to stdout (data) with number formatting that allocates nothing per value.
+/// Buffered writes to stdout (data) with number formatting that allocates nothing per value:
+/// one fixed buffer, written out in blocks of at least 64 KiB.
 final class Output {
-    private var buf: [UInt8] = []
+    /// Flush threshold; the buffer has room for one more row of any width beyond it.
+    static let flushAt = 1 << 16
+    private let capacity: Int
+    private let buf: UnsafeMutablePointer<UInt8>
+    /// Bytes buffered. (Unchecked exclusivity: the class is used from one thread, and this is
+    /// touched several times per value.)
+    @exclusivity(unchecked) private var n = 0
     private let fd: Int32
-    init(fd: Int32 = 1) { self.fd = fd; buf.reserveCapacity(1 << 17) }
-    deinit { flush() }
+
+    init(fd: Int32 = 1) {
+        self.fd = fd
+        capacity = Output.flushAt * 2
+        buf = .allocate(capacity: capacity)
+    }
+    deinit {
+        flush()
+        buf.deallocate()
+    }
 
     func flush() {
         var off = 0
-        buf.withUnsafeBytes { raw in
-            while off < raw.count {
-                let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 { if errno == EINTR { continue }; if errno == EPIPE { exit(0) }; break }
-                off += n
-            }
+        while off < n {
+            let w = write(fd, buf + off, n - off)
+            if w < 0 { if errno == EINTR { continue }; if errno == EPIPE { exit(0) }; break }
+            off += w
         }
-        buf.removeAll(keepingCapacity: true)
+        n = 0
     }
     /// Bytes buffered so far (for column padding).
-    var mark: Int { buf.count }
-    @inline(__always) func maybeFlush() { if buf.count >= 1 << 16 { flush() } }
+    var mark: Int { n }
+    @inline(__always) func maybeFlush() { if n >= Output.flushAt { flush() } }
 
-    @inline(__always) func byte(_ b: UInt8) { buf.append(b) }
-    func text(_ s: String) { buf.append(contentsOf: s.utf8) }
-    func bytes<C: Collection>(_ s: C) where C.Element == UInt8 { buf.append(contentsOf: s) }
+    /// Makes room for `k` more bytes (flushing if needed); returns false if `k` can never fit.
+    @inline(__always) private func room(_ k: Int) {
+        if k > capacity - n { flush() }
+    }
+
+    @inline(__always) func byte(_ b: UInt8) {
+        room(1)
+        buf[n] = b; n &+= 1
+    }
+    func text(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+    }
+    func bytes(_ s: UnsafeRawBufferPointer) {
+        var rest = s
+        while !rest.isEmpty {
+            room(min(rest.count, capacity))
+            let k = min(rest.count, capacity - n)
+            // Safe: room() left at least k bytes free.
+            UnsafeMutableRawPointer(buf + n).copyMemory(from: rest.baseAddress!, byteCount: k)
+            n &+= k
+            rest = UnsafeRawBufferPointer(rebasing: rest[k...])
+        }
+    }
+    func bytes(_ s: [UInt8]) { s.withUnsafeBytes { bytes($0) } }
+    func bytes<C: Collection>(_ s: C) where C.Element == UInt8 { for b in s { byte(b) } }
 
     func int(_ v: Int64) {
+        room(24)
         if v < 0 {
-            byte(UInt8(ascii: "-"))
-            uint(v == Int64.min ? UInt64(Int64.max) + 1 : UInt64(-v))
+            buf[n] = UInt8(ascii: "-"); n &+= 1
+            putDigits(UInt64(0) &- UInt64(bitPattern: v), minDigits: 1, point: 0)
         } else {
-            uint(UInt64(v))
+            putDigits(UInt64(v), minDigits: 1, point: 0)
         }
     }
-    func uint(_ v0: UInt64) {
-        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch
-        withUnsafeMutableBytes(of: &tmp) { t in
-            var i = 24, v = v0
-            repeat { i -= 1; t[i] = UInt8(48 + v % 10); v /= 10 } while v > 0
-            buf.append(contentsOf: t[i..<24])
-        }
+    func uint(_ v: UInt64) { room(24); putDigits(v, minDigits: 1, point: 0) }
+
+    /// Writes the decimal digits of `v`, at least `minDigits` of them (leading zeros), with a
+    /// '.' before the last `point` digits. The caller made room for 24 bytes.
+    @inline(__always) private func putDigits(_ v0: UInt64, minDigits: Int, point: Int) {
+        var digits = 1, t = v0
+        while t >= 10 { t /= 10; digits &+= 1 }
+        if digits < minDigits { digits = minDigits }
+        let len = digits &+ (point > 0 ? 1 : 0)
+        // Safe: at most 20 digits and a point; the caller made room for 24 bytes.
+        var i = n &+ len, v = v0, k = 0
+        repeat {
+            i &-= 1
+            buf[i] = UInt8(truncatingIfNeeded: 48 &+ v % 10); v /= 10; k &+= 1
+            if k == point { i &-= 1; buf[i] = UInt8(ascii: ".") }
+        } while k < digits
+        n &+= len
     }
 
-    /// Shortest decimal text that reads back as the same Double (`147.3`, `12`, `0.0125`).
+    /// Shortest decimal text that reads back as the same Double (`147.3`, `12`, `0.0125`):
+    /// the smallest number of decimals s <= 17 with Double(m) / 10^s == v, else Swift's own
+    /// shortest representation.
     func double(_ v: Double) {
-        if v.isFinite, v == v.rounded(), v.magnitude < 1e15 {
-            if v == 0 && v.sign == .minus { text("-0"); return }
-            int(Int64(v)); return
-        }
-        if v.isFinite, v.magnitude < 1e15, v.magnitude >= 1e-7 {
-            var p = 1.0
-            for s in 1...17 {
-                p *= 10
-                let m = (v * p).rounded()
-                if m.magnitude < 9e15, Double(m) / p == v {
-                    decimal(Int64(m), scale: s); return
+        if v.isFinite, v.magnitude < 1e15 {
+            let t = Int64(v)  // truncates
+            if Double(t) == v {
+                if v == 0 && v.sign == .minus { text("-0"); return }
+                int(t); return
+            }
+            if v.magnitude >= 1e-7 {
+                var p = 1.0
+                for s in 1...17 {
+                    p *= 10
+                    let x = v * p
+                    guard x.magnitude < 9e15 else { break }
+                    // Round half away from zero; beyond 2^52 x is already an integer.
+                    let m = x.magnitude >= 4_503_599_627_370_496 ? Int64(x) : Int64(x + (x < 0 ? -0.5 : 0.5))
+                    if Double(m) / p == v {
+                        decimal(m, scale: s); return
+                    }
                 }
             }
         }
@@ -71,17 +126,9 @@ final class Output {
     func decimal(_ m0: Int64, scale: Int) {
         var m = m0, s = scale
         while s > 0, m % 10 == 0 { m /= 10; s -= 1 }
-        if m < 0 { byte(UInt8(ascii: "-")); m = -m }
-        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &tmp) { t in
-            var i = 24, v = UInt64(m), k = 0
-            repeat {
-                i -= 1; t[i] = UInt8(48 + v % 10); v /= 10; k += 1
-                if k == s { i -= 1; t[i] = UInt8(ascii: ".") }
-            } while v > 0 || k < s
-            if t[i] == UInt8(ascii: ".") { i -= 1; t[i] = UInt8(ascii: "0") }
-            buf.append(contentsOf: t[i..<24])
-        }
+        room(24)
+        if m < 0 { buf[n] = UInt8(ascii: "-"); n &+= 1 }
+        putDigits(m < 0 ? UInt64(0) &- UInt64(bitPattern: m) : UInt64(m), minDigits: s &+ 1, point: s)
     }
 }
 

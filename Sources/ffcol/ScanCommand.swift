@@ -224,6 +224,9 @@ final class RowPrinter {
     }
 
     func printRows(ticker: String, _ fl: [[Double]?], _ il: [[Int64]?], _ rowRange: Range<Int>) -> Bool {
+        if format == .csv && (tz == nil || !columns.contains(.windowStart)) {
+            return printCSV(ticker: ticker, fl, il, rowRange)
+        }
         let b = (ticker: ticker, rows: rowRange)
         let name = Array(b.ticker.utf8)
         for j in b.rows {
@@ -262,6 +265,52 @@ final class RowPrinter {
             out.maybeFlush()
         }
         return true
+    }
+
+    /// CSV with numbers only (no time zone text): the values are first copied column by
+    /// column into one buffer of bit patterns, so that the row loop touches no arrays.
+    func printCSV(ticker: String, _ fl: [[Double]?], _ il: [[Int64]?], _ rowRange: Range<Int>) -> Bool {
+        let nc = columns.count
+        var count = rowRange.count
+        if let l = limit { count = min(count, max(0, l - rows)) }
+        let name = Array(ticker.utf8)
+        // Kind of each printed column: 0 = not loaded (empty field), 1 = Float64, 2 = Int64.
+        var kinds = [UInt8](repeating: 0, count: nc)
+        let vals = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, nc * count))
+        defer { vals.deallocate() }
+        let lo = rowRange.lowerBound
+        for k in 0..<nc {
+            // Safe: vals holds nc * count slots; column k's run is [k * count, (k + 1) * count),
+            // and rows lo..<lo + count lie inside each column (rowRange is a range of it).
+            let col = vals + k * count
+            if let f = fl[k] {
+                kinds[k] = 1
+                f.withUnsafeBufferPointer { fb in for r in 0..<count { col[r] = fb[lo + r].bitPattern } }
+            } else if let iv = il[k] {
+                kinds[k] = 2
+                iv.withUnsafeBufferPointer { ib in for r in 0..<count { col[r] = UInt64(bitPattern: ib[lo + r]) } }
+            }
+        }
+        kinds.withUnsafeBufferPointer { kb in
+            name.withUnsafeBytes { nb in
+                for r in 0..<count {
+                    out.bytes(nb)
+                    for k in 0..<nc {
+                        out.byte(UInt8(ascii: ","))
+                        let v = vals[k &* count &+ r]
+                        switch kb[k] {
+                        case 1: out.double(Double(bitPattern: v))
+                        case 2: out.int(Int64(bitPattern: v))
+                        default: break
+                        }
+                    }
+                    out.byte(10)
+                    out.maybeFlush()
+                }
+            }
+        }
+        rows += count
+        return count == rowRange.count
     }
 
     @inline(__always) func value(_ c: Column, _ f: [Double]?, _ i: [Int64]?, _ j: Int) {

@@ -152,6 +152,35 @@ final class FormatTests: XCTestCase {
         XCTAssertTrue("\(e.map { "\($0)" } ?? "")".contains("zstd frame header disagrees"), "\(String(describing: e))")
     }
 
+    /// The footer checked in place on open (FooterIndex) accepts exactly the footers that
+    /// Footer.decode accepts, and reads the same entries: single-byte mutations of the footer
+    /// with its checksum fixed up, so that they reach the structural checks.
+    func testFooterIndexAgreesWithFooterDecode() throws {
+        let f = try FFCFile(path: try makeFile())
+        let good = f.footer.encode()
+        let dataEnd = UInt64(f.fileSize - FFCFormat.trailerSize - good.count)
+        var rng = SystemRandomNumberGenerator()
+        var rejected = 0
+        for i in 0..<3000 {
+            var b = good
+            let at = i < good.count ? i : Int.random(in: 0..<b.count, using: &rng)
+            b[at] ^= i < good.count ? 0x41 : UInt8.random(in: 1...255, using: &rng)
+            // Both read the same bytes; the index's entries are read while they are valid.
+            let (dec, idx): (Footer?, Footer?) = b.withUnsafeBytes { raw in
+                ((try? Footer.decode(raw, path: "x", fileDataEnd: dataEnd)),
+                 (try? FooterIndex(raw, path: "x", fileDataEnd: dataEnd))?.footer())
+            }
+            XCTAssertEqual(dec == nil, idx == nil, "mutation at \(at): decode \(dec == nil ? "rejects" : "accepts"), index disagrees")
+            if let d = dec, let x = idx {
+                XCTAssertEqual(x, d)
+            } else {
+                rejected += 1
+            }
+        }
+        XCTAssertGreaterThan(rejected, 100)
+        XCTAssertEqual(good.withUnsafeBytes { try? FooterIndex($0, path: "x", fileDataEnd: dataEnd).footer() }, f.footer)
+    }
+
     func testFooterRoundTrip() throws {
         let f = try FFCFile(path: try makeFile())
         let enc = f.footer.encode()

@@ -27,9 +27,12 @@ guard args.count == 6, let runs = Int(args[5]), runs > 0 else {
     fail("usage: compare-reader scan|sum ROOT DATASET TICKER|COLUMN RUNS")
 }
 guard let dataset = Dataset(rawValue: args[3]) else { fail("unknown dataset \(args[3])") }
-let store = Store(root: args[2])
+// Every run opens the files anew through a new Store: nothing decoded is carried from one
+// run to the next (the page cache is warm after the first run, as for the Python peers).
+let root = args[2]
 
 func scan(_ ticker: String) throws -> (Int, Double) {
+    let store = Store(root: root)
     var rows = 0, sum = 0.0
     var it = store.bars(ticker: ticker, dataset: dataset).makeIterator()
     while let day = it.next() {
@@ -52,6 +55,7 @@ final class Partials: @unchecked Sendable {
 }
 
 func sum(_ column: Column) throws -> (Int, Double) {
+    let store = Store(root: root)
     let p = Partials()
     try store.forEachChunk(dataset: dataset, columns: [column]) { _, c in
         // Four accumulators: the additions are independent, so they pipeline.
