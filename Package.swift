@@ -25,9 +25,11 @@ let package = Package(
         .systemLibrary(
             name: "CIsal", path: "Sources/CIsal", pkgConfig: "libisal",
             providers: [.apt(["libisal-dev"])]),
-        .systemLibrary(
-            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's headers (libcurl4-openssl-dev) with the library loaded by dlopen on first
+        // use, so that commands which never talk to S3 do not load it (Sources/CCurl).
+        // DWARF 4 like the Swift objects: valgrind 3.19 (Debian 12) cannot read clang's DWARF 5
+        // and refuses to run the binary, which the profiling notes in docs/PERFORMANCE.md use.
+        .target(name: "CCurl", path: "Sources/CCurl", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
 
         // MARK: Libraries
         .target(name: "FFCol", dependencies: ["CZstd"]),

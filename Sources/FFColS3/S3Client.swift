@@ -96,13 +96,14 @@ public struct S3ResponseHead: Sendable {
 public final class S3Client: @unchecked Sendable {
     public let configuration: S3Configuration
 
-    private static let globalInit: Bool = {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-        return true
+    /// Why libcurl could not be loaded, or nil once it is (loaded on first use: see
+    /// Sources/CCurl).
+    private static let libcurlLoadError: String? = {
+        var buf = [CChar](repeating: 0, count: 512)
+        return ffcol_curl_load(&buf, buf.count) == 0 ? nil : String(cString: buf)
     }()
 
     public init(_ configuration: S3Configuration) {
-        _ = S3Client.globalInit
         self.configuration = configuration
     }
 
@@ -242,10 +243,14 @@ public final class S3Client: @unchecked Sendable {
     func perform(method: String, url: String, key: String, extraHeaders: [String] = [],
                  upload: [UInt8]? = nil, onHead: ((S3ResponseHead) -> Void)? = nil,
                  sink: ((UnsafeRawBufferPointer) -> Bool)? = nil) throws -> Result {
-        guard let h = curl_easy_init() else {
+        if let why = S3Client.libcurlLoadError {
+            throw S3Error(.configuration("cannot load libcurl, which ffcol needs to talk to S3: \(why) "
+                + "(install it: apt-get install libcurl4)"), key: key)
+        }
+        guard let h = ffcol_curl_easy_init() else {
             throw S3Error(.configuration("libcurl could not create a handle"), key: key)
         }
-        defer { curl_easy_cleanup(h) }
+        defer { ffcol_curl_easy_cleanup(h) }
         let t = Transfer()
         t.onHead = onHead
         t.sink = sink
@@ -253,11 +258,11 @@ public final class S3Client: @unchecked Sendable {
         let started = monotonicSeconds()
 
         var list: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(list) }
+        defer { ffcol_curl_slist_free_all(list) }
         // No "Expect:" override here: curl would sign the header it then leaves out, and S3
         // would refuse the signature.
         let headers = ["x-amz-content-sha256: UNSIGNED-PAYLOAD"] + extraHeaders
-        for line in headers { list = curl_slist_append(list, line) }
+        for line in headers { list = ffcol_curl_slist_append(list, line) }
 
         let errbuf = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         defer { errbuf.deallocate() }
@@ -301,7 +306,7 @@ public final class S3Client: @unchecked Sendable {
         ffcol_curl_setopt_ptr(h, CURLOPT_HEADERDATA, ctx)
         if method == "PUT" { ffcol_curl_setopt_ptr(h, CURLOPT_READDATA, ctx) }
 
-        let rc = curl_easy_perform(h)
+        let rc = ffcol_curl_easy_perform(h)
         var status = 0
         ffcol_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
         if status != 0 { t.status = status }
@@ -328,7 +333,7 @@ public final class S3Client: @unchecked Sendable {
         }
         if rc != CURLE_OK {
             var msg = String(cString: errbuf)
-            if msg.isEmpty { msg = String(cString: curl_easy_strerror(rc)) }
+            if msg.isEmpty { msg = String(cString: ffcol_curl_easy_strerror(rc)) }
             throw S3Error(.transport(curlCode: Int(rc.rawValue), message: redact(msg)), key: key)
         }
         return Result(head: head, body: t.body)
