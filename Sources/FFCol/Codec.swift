@@ -269,8 +269,14 @@ public enum FloatCodec {
     }
 
     static func writeDecimal(scale: Int, mantissas: [Int64], into w: inout ByteWriter) {
+        mantissas.withUnsafeBufferPointer { writeDecimal(scale: scale, mantissas: $0, into: &w) }
+    }
+
+    /// A decimal block (encoding 2) of `mantissas` at `scale`: the bytes `encode` writes when
+    /// `decimalize` finds that scale and those mantissas.
+    public static func writeDecimal(scale: Int, mantissas: UnsafeBufferPointer<Int64>, into w: inout ByteWriter) {
         w.u8(UInt8(scale)); w.u8(0); w.u16(0); w.u32(0)
-        mantissas.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+        IntCodec.encode(mantissas, into: &w)
     }
 
     public static func decodeRaw(_ src: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Double>,
@@ -324,20 +330,32 @@ public enum PriceCodec {
             guard let s = FloatCodec.decimalize(cols[k], mantissas: &scratch[k]) else { return nil }
             scales.append(s)
         }
-        let S = scales.max()!
+        let found = (0..<4).map { k in scratch[k] }
+        return found[0].withUnsafeBufferPointer { o in found[1].withUnsafeBufferPointer { c in
+            found[2].withUnsafeBufferPointer { h in found[3].withUnsafeBufferPointer { l in
+                encode(decimals: [(scales[0], o), (scales[1], c), (scales[2], h), (scales[3], l)], scratch: &scratch)
+            } } } }
+    }
+
+    /// The same from the four columns' decimal forms (the scale and mantissas `decimalize`
+    /// finds for each); nil when they do not fit one common scale. `scratch` holds 4 arrays.
+    public static func encode(decimals cols: [(scale: Int, mantissas: UnsafeBufferPointer<Int64>)],
+                              scratch: inout [[Int64]]) -> [[UInt8]]? {
+        let S = cols.map { $0.scale }.max()!
+        let n = cols[0].mantissas.count
         // Rescale to the common scale; every mantissa must stay below 2^53.
-        for k in 0..<4 where scales[k] < S {
-            let f = Int64(pow10[S - scales[k]])
-            for i in scratch[k].indices {
-                let (m, o) = scratch[k][i].multipliedReportingOverflow(by: f)
+        for k in 0..<4 where cols[k].scale < S {
+            let f = Int64(pow10[S - cols[k].scale])
+            scratch[k].removeAll(keepingCapacity: true)
+            for x in cols[k].mantissas {
+                let (m, o) = x.multipliedReportingOverflow(by: f)
                 guard !o, m.magnitude < UInt64(FloatCodec.maxMantissa) else { return nil }
-                scratch[k][i] = m
+                scratch[k].append(m)
             }
         }
-        let n = cols[0].count
-        var rel = [[Int64]](repeating: [Int64](repeating: 0, count: n), count: 3)
-        scratch[0].withUnsafeBufferPointer { o in scratch[1].withUnsafeBufferPointer { c in
-        scratch[2].withUnsafeBufferPointer { h in scratch[3].withUnsafeBufferPointer { l in
+        func body(_ o: UnsafeBufferPointer<Int64>, _ c: UnsafeBufferPointer<Int64>, _ h: UnsafeBufferPointer<Int64>,
+                  _ l: UnsafeBufferPointer<Int64>) -> [[UInt8]] {
+            var rel = [[Int64]](repeating: [Int64](repeating: 0, count: n), count: 3)
             for i in 0..<n {
                 let hi = max(o[i], c[i]), lo = min(o[i], c[i])
                 // Safe: all magnitudes are below 2^53, so differences cannot overflow.
@@ -345,17 +363,22 @@ public enum PriceCodec {
                 rel[1][i] = h[i] &- hi
                 rel[2][i] = lo &- l[i]
             }
-        } } } }
-        var out: [[UInt8]] = []
-        var w = ByteWriter(capacity: n * 2 + 64)
-        FloatCodec.writeDecimal(scale: S, mantissas: scratch[0], into: &w)
-        out.append(w.bytes)
-        for (k, r) in rel.enumerated() {
-            w.bytes.removeAll(keepingCapacity: true)
-            w.u8(UInt8(S)); w.u8(UInt8(k + 1)); w.u16(0); w.u32(0)
-            r.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+            var out: [[UInt8]] = []
+            var w = ByteWriter(capacity: n * 2 + 64)
+            FloatCodec.writeDecimal(scale: S, mantissas: o, into: &w)
             out.append(w.bytes)
+            for (k, r) in rel.enumerated() {
+                w.bytes.removeAll(keepingCapacity: true)
+                w.u8(UInt8(S)); w.u8(UInt8(k + 1)); w.u16(0); w.u32(0)
+                r.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+                out.append(w.bytes)
+            }
+            return out
         }
-        return out
+        let sc = scratch
+        func col(_ k: Int, _ f: (UnsafeBufferPointer<Int64>) -> [[UInt8]]) -> [[UInt8]] {
+            cols[k].scale < S ? sc[k].withUnsafeBufferPointer(f) : f(cols[k].mantissas)
+        }
+        return col(0) { o in col(1) { c in col(2) { h in col(3) { l in body(o, c, h, l) } } } }
     }
 }

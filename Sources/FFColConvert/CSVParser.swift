@@ -14,10 +14,12 @@ import FFCol
 /// the input, the final line without one. It never reads outside the region. Lines split
 /// across input blocks are joined by `LineAssembler` before they get here.
 ///
-/// Numbers: a fast path for plain decimals (<= 19 significant digits and a power-of-ten
-/// exponent within +-22, where one IEEE multiply or divide of exact operands is correctly
-/// rounded); anything else goes through glibc `strtod`, which is correctly rounded. Either
-/// way the Double is bit-identical to Swift's `Double(String)` of the same text.
+/// Numbers: Float64 fields that are exact short decimals (`ParsedFloat`) are kept as integer
+/// mantissa and scale, which the encoder uses directly; their Double is the correctly rounded
+/// quotient. Others become a Double: a fast path for plain decimals (<= 19 significant digits
+/// and a power-of-ten exponent within +-22, where one IEEE multiply or divide of exact operands
+/// is correctly rounded); anything else goes through glibc `strtod`, which is correctly
+/// rounded. Either way the Double is bit-identical to Swift's `Double(String)` of the same text.
 public struct CSVParser {
     public static let header = Array("ticker,volume,open,close,high,low,window_start,transactions".utf8)
     static let fieldNames = ["ticker", "volume", "open", "close", "high", "low", "window_start", "transactions"]
@@ -124,11 +126,11 @@ public struct CSVParser {
         for k in 0..<tlen { let b = t0[k]; bad |= Int(b &- 0x20 > 0x5E ? 1 : 0) }
         if bad != 0 { throw badTicker(t0, tlen) }
         p += 1
-        let vol = try parseDouble(&p, end, field: 1)
-        let o = try parseDouble(&p, end, field: 2)
-        let c = try parseDouble(&p, end, field: 3)
-        let h = try parseDouble(&p, end, field: 4)
-        let l = try parseDouble(&p, end, field: 5)
+        let vol = try parseFloat(&p, end, field: 1)
+        let o = try parseFloat(&p, end, field: 2)
+        let c = try parseFloat(&p, end, field: 3)
+        let h = try parseFloat(&p, end, field: 4)
+        let l = try parseFloat(&p, end, field: 5)
         let ts = try parseInt(&p, end, field: 6)
         let n = try parseInt(&p, end, field: 7)
         // p is at the line end: \n, \r\n, or the end of the region.
@@ -251,8 +253,88 @@ public struct CSVParser {
         return neg ? Int64(bitPattern: 0 &- v) : Int64(v)
     }
 
+    /// Powers of ten 10^0 ... 10^18 as integers (a stored copy, like `pow10Table`).
+    let pow10Int: [Int64] = (0...18).map { e in
+        var v: Int64 = 1
+        for _ in 0..<e { v *= 10 }
+        return v
+    }
+
+    /// Bytes of `x` that are not ASCII digits are nonzero in the result (SWAR). A byte >= 0xFA
+    /// may carry into the next byte's test; only the lowest flagged byte is ever used.
     @inline(__always)
-    func parseDouble(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Double {
+    static func nonDigits(_ x: UInt64) -> UInt64 {
+        ((x & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
+            | (((x &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
+    }
+
+    /// The digits (0...9 per byte, first digit in the lowest byte) of `d` as a number, where
+    /// the digits occupy the top bytes and the bytes below them are zero.
+    @inline(__always)
+    static func digitValue(_ d: UInt64) -> UInt64 {
+        var v = d
+        v = (v &* 10 &+ (v >> 8)) & 0x00FF_00FF_00FF_00FF
+        v = (v &* 100 &+ (v >> 16)) & 0x0000_FFFF_0000_FFFF
+        v = (v &* 10_000 &+ (v >> 32)) & 0xFFFF_FFFF
+        return v
+    }
+
+    /// A Float64 field as an exact decimal when it has one that the encoder can use as is
+    /// (see `ParsedFloat`), else as the correctly rounded Double.
+    ///
+    /// Fast path (SWAR): `[-]D[.F]` with at most 7 digits in D and in F, followed by a comma,
+    /// and at least 17 bytes left in the region: two 8-byte loads, no loop. Everything else
+    /// (longer numbers, `+`, exponents, `-0`, errors) goes through `parseFloatGeneral`.
+    @inline(__always)
+    func parseFloat(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> ParsedFloat {
+        if end - p >= 17 {
+            // Safe: 17 bytes remain at p. The loads below read p[0..<9] (sign and integer part)
+            // and q[n1 + 1 ..< n1 + 9] with q <= p + 1 and n1 <= 7, so at most up to p + 16;
+            // the byte after the fraction is at q + n1 + 1 + n2 <= p + 16.
+            var q = p
+            let neg = q.pointee == UInt8(ascii: "-")
+            if neg { q += 1 }
+            let x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
+            let ndx = CSVParser.nonDigits(x)
+            if ndx != 0 {
+                let n1 = ndx.trailingZeroBitCount >> 3
+                var ip: UInt64 = 0
+                if n1 > 0 { ip = CSVParser.digitValue((x &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* n1)) }
+                q += n1
+                var m = ip, k = 0, ok = n1 > 0
+                if q.pointee == UInt8(ascii: ".") {
+                    let y = UInt64(littleEndian: UnsafeRawPointer(q + 1).loadUnaligned(as: UInt64.self))
+                    let ndy = CSVParser.nonDigits(y)
+                    let n2 = ndy.trailingZeroBitCount >> 3  // 8 when no delimiter: rejected below
+                    if n2 < 8 {
+                        if n2 > 0 {
+                            ok = true
+                            // Fraction digits at the top, trailing zeros (top bytes that are 0) dropped.
+                            let dy = (y &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* n2)
+                            let z = min(dy.leadingZeroBitCount >> 3, n2)
+                            k = n2 &- z
+                            if k > 0 {
+                                m = ip &* UInt64(pow10Int[k]) &+ CSVParser.digitValue(dy &<< UInt64(8 &* z))
+                            }
+                        }
+                        q += n2 &+ 1
+                    } else { ok = false }
+                }
+                if ok, q.pointee == UInt8(ascii: ","), !(neg && m == 0) {
+                    p = q + 1
+                    // |m| < 10^14: it fits, and the sign cannot overflow.
+                    let sm = Int64(bitPattern: m)
+                    return ParsedFloat(m: neg ? 0 &- sm : sm, k: UInt8(truncatingIfNeeded: k))
+                }
+            }
+        }
+        return try parseFloatGeneral(&p, end, field: field)
+    }
+
+    /// Any Float64 field, digit by digit; exact decimals as `ParsedFloat.decimal`, others as the
+    /// correctly rounded Double.
+    @inline(never)
+    func parseFloatGeneral(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> ParsedFloat {
         let start = p
         var neg = false
         if p < end {
@@ -300,6 +382,27 @@ public struct CSVParser {
         }
         let fieldEnd = p
         try endField(&p, end, field: field, start: start)
+        // The exact decimal m * 10^exp10 as M / 10^k with |M| < 10^15 and k <= 15, when there is one.
+        if digits <= 19 {
+            if m == 0 {
+                if !neg { return ParsedFloat(m: 0, k: 0) }
+            } else {
+                var mm = m, e = exp10
+                while e < 0, mm % 10 == 0 { mm /= 10; e += 1 }
+                while e > 0, mm < ParsedFloat.mantissaLimit { mm *= 10; e -= 1 }
+                if e <= 0, e >= -ParsedFloat.maxScale, mm < ParsedFloat.mantissaLimit {
+                    let sm = Int64(mm)
+                    return ParsedFloat(m: neg ? -sm : sm, k: UInt8(-e))
+                }
+            }
+        }
+        return ParsedFloat(raw: doubleValue(m: m, digits: digits, exp10: exp10, neg: neg, start, fieldEnd))
+    }
+
+    /// The Double of a validated decimal field: one exact IEEE operation when the mantissa and
+    /// the power of ten are exact, else strtod.
+    func doubleValue(m: UInt64, digits: Int, exp10: Int, neg: Bool, _ start: UnsafePointer<UInt8>,
+                     _ fieldEnd: UnsafePointer<UInt8>) -> Double {
         // Fast path: exact mantissa, exact power of ten, one correctly rounded operation.
         if digits <= 19, m <= (1 << 53) {
             let v = Double(m)
@@ -309,6 +412,11 @@ public struct CSVParser {
             if m == 0 { return neg ? -0.0 : 0.0 }
         }
         return slowParse(start, fieldEnd)
+    }
+
+    /// A Float64 field as a Double (the value the converter stores for it).
+    func parseDouble(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Double {
+        try parseFloat(&p, end, field: field).double
     }
 
     /// Exact fallback: glibc strtod (correctly rounded) on a NUL-terminated copy of the field.
