@@ -15,6 +15,30 @@
     return a
 }
 
+/// Exact division by a fixed divisor `g = odd * 2^shift` without a hardware divide: for `x` a
+/// multiple of `g` (as an integer, signed or unsigned), `x / g == (x >> shift) * inverse`
+/// modulo 2^64, where `inverse` is the inverse of `odd` modulo 2^64. The same constants test
+/// divisibility: an unsigned `x` is a multiple of `g` exactly when its low `shift` bits are 0
+/// and `(x >> shift) * inverse <= UInt64.max / odd` (Granlund and Montgomery).
+@usableFromInline struct ExactDivisor {
+    let shift: UInt64, inverse: UInt64, limit: UInt64, lowMask: UInt64
+    init(_ g: UInt64) {
+        precondition(g != 0, "divisor 0")
+        let tz = g.trailingZeroBitCount
+        let odd = g >> UInt64(tz)
+        // Newton's iteration: each step doubles the number of correct low bits (3 -> 96).
+        var inv = odd
+        for _ in 0..<5 { inv = inv &* (2 &- odd &* inv) }
+        shift = UInt64(tz); inverse = inv; limit = UInt64.max / odd
+        lowMask = tz == 0 ? 0 : (UInt64(1) << UInt64(tz)) &- 1
+    }
+    @inline(__always) func divides(_ x: UInt64) -> Bool {
+        x & lowMask == 0 && (x &>> shift) &* inverse <= limit
+    }
+    @inline(__always) func quotient(_ x: UInt64) -> UInt64 { (x &>> shift) &* inverse }
+    @inline(__always) func quotient(_ x: Int64) -> Int64 { (x &>> Int64(bitPattern: shift)) &* Int64(bitPattern: inverse) }
+}
+
 @inline(__always) func byteWidth(_ maxValue: UInt64) -> Int {
     if maxValue == 0 { return 0 }
     if maxValue <= 0xFF { return 1 }
@@ -42,14 +66,20 @@ public enum IntCodec {
             w.u8(0); w.u8(0); w.u8(0); w.u8(0); w.u32(0); w.i64(0); w.u64(1); return
         }
         var mn = values[0], mx = values[0]
+        for v in values { mn = min(mn, v); mx = max(mx, v) }
+        // With a range below 2^63 no difference of two values wraps, so every offset and delta
+        // is an exact multiple of the gcd, and exact division by multiplication gives what a
+        // divide instruction gives. Otherwise (never for prices, counts or timestamps) divide.
+        if UInt64(bitPattern: mx &- mn) < (UInt64(1) << 63) {
+            encodeNarrow(values, mn: mn, mx: mx, into: &w)
+            return
+        }
         var g: UInt64 = 0
         var dmaxZ: UInt64 = 0
         var deltaSmall = 0
         var prev = values[0]
-        // Pass 1: range, divisor, and the delta statistics assuming a divisor of 1.
+        // Pass 1: divisor, and the delta statistics assuming a divisor of 1.
         for v in values {
-            if v < mn { mn = v }
-            if v > mx { mx = v }
             // Safe: wrapping difference; decoding adds it back with the same wrapping.
             let d = v &- prev
             prev = v
@@ -87,8 +117,6 @@ public enum IntCodec {
         w.u8(useDelta ? 1 : 0); w.u8(UInt8(width)); w.u8(planes ? flagBytePlanes : 0); w.u8(0); w.u32(0)
         w.i64(useDelta ? values[0] : mn)
         w.u64(useDelta ? dgcd : fgcd)
-        let start = w.bytes.count
-        w.bytes.append(contentsOf: repeatElement(0, count: n * width))
         guard width > 0 else { return }
         // The unsigned values first (simple loops the compiler can vectorise), then the planes.
         let u = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
@@ -105,6 +133,81 @@ public enum IntCodec {
         } else {
             for i in 0..<n { u[i] = UInt64(bitPattern: values[i] &- mn) / fgcd }
         }
+        writePlanes(u, count: n, width: width, into: &w)
+    }
+
+    /// `encode` for values whose range is below 2^63: the same choices and bytes, with exact
+    /// division by multiplication instead of divide instructions.
+    static func encodeNarrow(_ values: UnsafeBufferPointer<Int64>, mn: Int64, mx: Int64, into w: inout ByteWriter) {
+        let n = values.count
+        var g: UInt64 = 0
+        var dmaxZ: UInt64 = 0
+        var deltaSmall = 0
+        var prev = values[0]
+        var div = ExactDivisor(1)
+        // Pass 1: divisor, and the delta statistics assuming a divisor of 1.
+        for v in values {
+            let d = v &- prev
+            prev = v
+            if g != 1, d != 0, g == 0 || !div.divides(d.magnitude) {
+                g = gcd(g, d.magnitude)
+                div = ExactDivisor(g)
+            }
+            let z = zigzag(d)
+            if z > dmaxZ { dmaxZ = z }
+            if z < 256 { deltaSmall &+= 1 }
+        }
+        // A divisor of 2^63 cannot be applied to a signed delta: use 1 (cannot happen for a
+        // range below 2^63, kept for symmetry with `encode`).
+        if g == 0 || g == UInt64(1) << 63 { g = 1 }
+        let ed = ExactDivisor(g)
+        if g != 1 {
+            dmaxZ = 0; deltaSmall = 0
+            prev = values[0]
+            for v in values {
+                let z = zigzag(ed.quotient(v &- prev))
+                prev = v
+                if z > dmaxZ { dmaxZ = z }
+                if z < 256 { deltaSmall &+= 1 }
+            }
+        }
+        let span = UInt64(bitPattern: mx &- mn)
+        let forWidth = byteWidth(ed.quotient(span))
+        let deltaWidth = byteWidth(dmaxZ)
+        var forSmall = 0
+        if forWidth == deltaWidth {
+            // Only a tie needs the frame-of-reference statistic.
+            let limit = g < (1 << 55) ? 256 &* g : UInt64.max
+            for v in values { forSmall &+= UInt64(bitPattern: v &- mn) < limit ? 1 : 0 }
+        }
+        let useDelta = deltaWidth < forWidth || (deltaWidth == forWidth && deltaSmall > forSmall)
+        let width = useDelta ? deltaWidth : forWidth
+        let planes = width >= 2
+        w.u8(useDelta ? 1 : 0); w.u8(UInt8(width)); w.u8(planes ? flagBytePlanes : 0); w.u8(0); w.u32(0)
+        w.i64(useDelta ? values[0] : mn)
+        w.u64(g)
+        guard width > 0 else { return }
+        let u = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+        defer { u.deallocate() }
+        if useDelta {
+            var p = values[0]
+            if g == 1 {
+                for i in 0..<n { let v = values[i]; u[i] = zigzag(v &- p); p = v }
+            } else {
+                for i in 0..<n { let v = values[i]; u[i] = zigzag(ed.quotient(v &- p)); p = v }
+            }
+        } else if g == 1 {
+            for i in 0..<n { u[i] = UInt64(bitPattern: values[i] &- mn) }
+        } else {
+            for i in 0..<n { u[i] = ed.quotient(UInt64(bitPattern: values[i] &- mn)) }
+        }
+        writePlanes(u, count: n, width: width, into: &w)
+    }
+
+    /// Appends `n` values of `width` bytes (byte planes when width >= 2).
+    static func writePlanes(_ u: UnsafeMutablePointer<UInt64>, count n: Int, width: Int, into w: inout ByteWriter) {
+        let start = w.bytes.count
+        w.bytes.append(contentsOf: repeatElement(0, count: n * width))
         w.bytes.withUnsafeMutableBytes { raw in
             // Safe: the array was just grown by n * width bytes from `start`; plane k of n
             // bytes starts at k * n.

@@ -112,7 +112,13 @@ public struct CSVParser {
         // Ticker: up to the first comma (or a line end: an error below). Eight bytes at a time
         // while eight remain, then byte by byte.
         let t0 = p
-        p = CSVParser.findDelimiter(p, end)
+        // Printable ASCII check of the same words: a byte outside 0x20...0x7E has its high bit
+        // set in `x`, or in `x + 0x60` not set (below 0x20), or in `x + 0x01` set (0x7F).
+        // Carries between bytes start only at bytes with the high bit set, which are flagged.
+        var bad: UInt64 = 0
+        p = CSVParser.findDelimiter(p, end) { x, below in
+            bad |= (x | ~(x &+ 0x6060_6060_6060_6060) | (x &+ 0x0101_0101_0101_0101)) & 0x8080_8080_8080_8080 & below
+        }
         let tlen = p - t0
         if p == end || p.pointee != UInt8(ascii: ",") {
             if tlen == 0 { throw error(.fieldCount, field: nil, nil, nil, "empty line; expected 8 fields") }
@@ -122,8 +128,11 @@ public struct CSVParser {
         if tlen > 255 { throw error(.badValue, field: 0, t0, end, "ticker longer than 255 bytes") }
         // Flat-file tickers are printable ASCII; anything else (control bytes, UTF-8, binary
         // garbage) is rejected rather than stored, so tickers are always safe to print.
-        var bad = 0
-        for k in 0..<tlen { let b = t0[k]; bad |= Int(b &- 0x20 > 0x5E ? 1 : 0) }
+        // The bytes findDelimiter read one by one (fewer than 8 were left in the region).
+        let w0 = (tlen >> 3) << 3
+        if end - (t0 + w0) < 8 {
+            for k in w0..<tlen { let b = t0[k]; bad |= UInt64(b &- 0x20 > 0x5E ? 1 : 0) }
+        }
         if bad != 0 { throw badTicker(t0, tlen) }
         p += 1
         let vol = try parseFloat(&p, end, field: 1)
@@ -171,8 +180,12 @@ public struct CSVParser {
 
     /// The first `,`, `\n` or `\r` in [p, end), or `end`. SWAR: a byte equal to the delimiter
     /// becomes zero after XOR, and `(x - 0x01..) & ~x & 0x80..` marks the lowest zero byte exactly.
+    /// `word(x, mask)` sees every 8-byte word read, with `mask` selecting its bytes before the
+    /// delimiter; when the search ends in the byte-by-byte tail, the bytes from
+    /// `(p - start) / 8 * 8` on were not given to `word`.
     @inline(__always)
-    static func findDelimiter(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8> {
+    static func findDelimiter(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>,
+                              word: (UInt64, UInt64) -> Void = { _, _ in }) -> UnsafePointer<UInt8> {
         var p = start
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         while end - p >= 8 {
@@ -180,7 +193,13 @@ public struct CSVParser {
             let x = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
             let a = x ^ (ones &* 0x2C), b = x ^ (ones &* 0x0A), c = x ^ (ones &* 0x0D)
             let hit = ((a &- ones) & ~a | (b &- ones) & ~b | (c &- ones) & ~c) & highs
-            if hit != 0 { return p + hit.trailingZeroBitCount / 8 }
+            if hit != 0 {
+                let nb = hit.trailingZeroBitCount / 8
+                // Whole bytes before the delimiter; the caller's tail loop starts at a multiple of 8.
+                word(x, nb == 0 ? 0 : UInt64.max &>> UInt64(64 &- 8 &* nb))
+                return p + nb
+            }
+            word(x, UInt64.max)
             p += 8
         }
         while p < end {
@@ -208,8 +227,56 @@ public struct CSVParser {
         return v
     }
 
+    /// An integer field. Fast path (SWAR): `[-]digits` with 1 to 19 digits and at least 25
+    /// bytes left in the region: up to three 8-byte loads, no loop; else `parseIntGeneral`.
     @inline(__always)
     func parseInt(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Int64 {
+        if end - p >= 25 {
+            // Safe: 25 bytes remain at p; the loads read q[0..<24] with q <= p + 1.
+            var q = p
+            let neg = q.pointee == UInt8(ascii: "-")
+            if neg { q += 1 }
+            let x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
+            let ndx = CSVParser.nonDigits(x)
+            var v: UInt64 = 0, n = 0
+            if ndx != 0 {
+                n = ndx.trailingZeroBitCount >> 3
+                if n > 0 { v = CSVParser.digitValue((x &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* n)) }
+            } else {
+                v = CSVParser.digitValue(x &- 0x3030_3030_3030_3030)
+                let y = UInt64(littleEndian: UnsafeRawPointer(q + 8).loadUnaligned(as: UInt64.self))
+                let ndy = CSVParser.nonDigits(y)
+                if ndy != 0 {
+                    let ny = ndy.trailingZeroBitCount >> 3
+                    if ny > 0 {
+                        v = v &* UInt64(pow10Int[ny]) &+ CSVParser.digitValue((y &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* ny))
+                    }
+                    n = 8 &+ ny
+                } else {
+                    v = v &* 100_000_000 &+ CSVParser.digitValue(y &- 0x3030_3030_3030_3030)
+                    let z = UInt64(littleEndian: UnsafeRawPointer(q + 16).loadUnaligned(as: UInt64.self))
+                    let ndz = CSVParser.nonDigits(z)
+                    let nz = ndz.trailingZeroBitCount >> 3  // 8 when all are digits: rejected below
+                    if nz > 0, nz < 4 {
+                        v = v &* UInt64(pow10Int[nz]) &+ CSVParser.digitValue((z &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* nz))
+                    }
+                    n = 16 &+ nz
+                }
+            }
+            // 1 to 19 digits cannot wrap a UInt64 (< 10^19 < 2^64).
+            if n > 0, n <= 19, v <= (neg ? UInt64(Int64.max) + 1 : UInt64(Int64.max)) {
+                let d = q + n
+                if field < 7 ? d.pointee == UInt8(ascii: ",") : (d.pointee == 10 || d.pointee == 13) {
+                    p = field < 7 ? d + 1 : d
+                    return neg ? Int64(bitPattern: 0 &- v) : Int64(v)
+                }
+            }
+        }
+        return try parseIntGeneral(&p, end, field: field)
+    }
+
+    @inline(never)
+    func parseIntGeneral(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Int64 {
         let start = p
         var neg = false
         if p < end, p.pointee == UInt8(ascii: "-") { neg = true; p += 1 }
