@@ -65,114 +65,60 @@ public enum IntCodec {
         guard n > 0 else {
             w.u8(0); w.u8(0); w.u8(0); w.u8(0); w.u32(0); w.i64(0); w.u64(1); return
         }
-        var mn = values[0], mx = values[0]
-        for v in values { mn = min(mn, v); mx = max(mx, v) }
-        // With a range below 2^63 no difference of two values wraps, so every offset and delta
-        // is an exact multiple of the gcd, and exact division by multiplication gives what a
-        // divide instruction gives. Otherwise (never for prices, counts or timestamps) divide.
-        if UInt64(bitPattern: mx &- mn) < (UInt64(1) << 63) {
-            encodeNarrow(values, mn: mn, mx: mx, into: &w)
-            return
-        }
+        // Pass 1: range and divisor. The gcd test uses multiplication by the divisor's inverse
+        // (`ExactDivisor.divides` is `%` == 0 without a divide instruction); it stops once the
+        // divisor is 1.
         var g: UInt64 = 0
-        var dmaxZ: UInt64 = 0
-        var deltaSmall = 0
+        var div = ExactDivisor(1)
         var prev = values[0]
-        // Pass 1: divisor, and the delta statistics assuming a divisor of 1.
         for v in values {
             // Safe: wrapping difference; decoding adds it back with the same wrapping.
             let d = v &- prev
             prev = v
-            if g != 1, d != 0, g == 0 || d.magnitude % g != 0 { g = gcd(g, d.magnitude) }
-            let z = zigzag(d)
-            if z > dmaxZ { dmaxZ = z }
-            if z < 256 { deltaSmall &+= 1 }
+            if d != 0, g == 0 || !div.divides(d.magnitude) {
+                g = gcd(g, d.magnitude)
+                if g == 1 { break }
+                div = ExactDivisor(g)
+            }
         }
         // A divisor of 2^63 cannot be applied to a signed delta: use 1.
         if g == 0 || g == UInt64(1) << 63 { g = 1 }
-        let fgcd = g, dgcd = g
-        let sd = Int64(bitPattern: g)
-        if sd != 1 {
-            dmaxZ = 0; deltaSmall = 0
-            prev = values[0]
-            for v in values {
-                let z = zigzag((v &- prev) / sd)
-                prev = v
-                if z > dmaxZ { dmaxZ = z }
-                if z < 256 { deltaSmall &+= 1 }
-            }
+        if g == 1 {
+            encodeWith(values, g: 1, into: &w, delta: { $0 }, offset: { $0 })
+            return
         }
-        var forSmall = 0
-        let forWidthTmp = byteWidth(UInt64(bitPattern: mx &- mn) / fgcd)
-        if forWidthTmp == byteWidth(dmaxZ) {
-            // Only a tie needs the frame-of-reference statistic.
-            let limit = fgcd < (1 << 55) ? 256 &* fgcd : UInt64.max
-            for v in values where UInt64(bitPattern: v &- mn) < limit { forSmall &+= 1 }
-        }
-        let forWidth = byteWidth(UInt64(bitPattern: mx &- mn) / fgcd)
-        let deltaWidth = byteWidth(dmaxZ)
-        let useDelta = deltaWidth < forWidth || (deltaWidth == forWidth && deltaSmall > forSmall)
-        let width = useDelta ? deltaWidth : forWidth
-        let planes = width >= 2
-        w.u8(useDelta ? 1 : 0); w.u8(UInt8(width)); w.u8(planes ? flagBytePlanes : 0); w.u8(0); w.u32(0)
-        w.i64(useDelta ? values[0] : mn)
-        w.u64(useDelta ? dgcd : fgcd)
-        guard width > 0 else { return }
-        // The unsigned values first (simple loops the compiler can vectorise), then the planes.
-        let u = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
-        defer { u.deallocate() }
-        if useDelta {
-            var p = values[0]
-            if sd == 1 {
-                for i in 0..<n { let v = values[i]; u[i] = zigzag(v &- p); p = v }
-            } else {
-                for i in 0..<n { let v = values[i]; u[i] = zigzag((v &- p) / sd); p = v }
-            }
-        } else if fgcd == 1 {
-            for i in 0..<n { u[i] = UInt64(bitPattern: values[i] &- mn) }
+        var mn = values[0], mx = values[0]
+        for v in values { mn = min(mn, v); mx = max(mx, v) }
+        // With a range below 2^63 no difference wraps, so every offset and delta is an exact
+        // multiple of g and exact division by multiplication gives what a divide gives.
+        // Otherwise (never for prices, counts or timestamps) divide.
+        if UInt64(bitPattern: mx &- mn) < (UInt64(1) << 63) {
+            let ed = ExactDivisor(g)
+            encodeWith(values, g: g, into: &w, delta: { ed.quotient($0) }, offset: { ed.quotient($0) })
         } else {
-            for i in 0..<n { u[i] = UInt64(bitPattern: values[i] &- mn) / fgcd }
+            let sd = Int64(bitPattern: g)
+            encodeWith(values, g: g, into: &w, delta: { $0 / sd }, offset: { $0 / g })
         }
-        writePlanes(u, count: n, width: width, into: &w)
     }
 
-    /// `encode` for values whose range is below 2^63: the same choices and bytes, with exact
-    /// division by multiplication instead of divide instructions.
-    static func encodeNarrow(_ values: UnsafeBufferPointer<Int64>, mn: Int64, mx: Int64, into w: inout ByteWriter) {
+    /// The rest of `encode` with the divisor `g` applied by `delta` (signed differences) and
+    /// `offset` (unsigned offsets from the minimum): mode and width, header, values.
+    @inline(__always)
+    static func encodeWith(_ values: UnsafeBufferPointer<Int64>, g: UInt64, into w: inout ByteWriter,
+                           delta: (Int64) -> Int64, offset: (UInt64) -> UInt64) {
         let n = values.count
-        var g: UInt64 = 0
         var dmaxZ: UInt64 = 0
         var deltaSmall = 0
         var prev = values[0]
-        var div = ExactDivisor(1)
-        // Pass 1: divisor, and the delta statistics assuming a divisor of 1.
+        var mn = values[0], mx = values[0]
         for v in values {
-            let d = v &- prev
+            let z = zigzag(delta(v &- prev))
             prev = v
-            if g != 1, d != 0, g == 0 || !div.divides(d.magnitude) {
-                g = gcd(g, d.magnitude)
-                div = ExactDivisor(g)
-            }
-            let z = zigzag(d)
-            if z > dmaxZ { dmaxZ = z }
-            if z < 256 { deltaSmall &+= 1 }
+            dmaxZ = max(dmaxZ, z)
+            deltaSmall &+= z < 256 ? 1 : 0
+            mn = min(mn, v); mx = max(mx, v)
         }
-        // A divisor of 2^63 cannot be applied to a signed delta: use 1 (cannot happen for a
-        // range below 2^63, kept for symmetry with `encode`).
-        if g == 0 || g == UInt64(1) << 63 { g = 1 }
-        let ed = ExactDivisor(g)
-        if g != 1 {
-            dmaxZ = 0; deltaSmall = 0
-            prev = values[0]
-            for v in values {
-                let z = zigzag(ed.quotient(v &- prev))
-                prev = v
-                if z > dmaxZ { dmaxZ = z }
-                if z < 256 { deltaSmall &+= 1 }
-            }
-        }
-        let span = UInt64(bitPattern: mx &- mn)
-        let forWidth = byteWidth(ed.quotient(span))
+        let forWidth = byteWidth(offset(UInt64(bitPattern: mx &- mn)))
         let deltaWidth = byteWidth(dmaxZ)
         var forSmall = 0
         if forWidth == deltaWidth {
@@ -187,35 +133,35 @@ public enum IntCodec {
         w.i64(useDelta ? values[0] : mn)
         w.u64(g)
         guard width > 0 else { return }
-        let u = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
-        defer { u.deallocate() }
-        if useDelta {
-            var p = values[0]
-            if g == 1 {
-                for i in 0..<n { let v = values[i]; u[i] = zigzag(v &- p); p = v }
-            } else {
-                for i in 0..<n { let v = values[i]; u[i] = zigzag(ed.quotient(v &- p)); p = v }
-            }
-        } else if g == 1 {
-            for i in 0..<n { u[i] = UInt64(bitPattern: values[i] &- mn) }
-        } else {
-            for i in 0..<n { u[i] = ed.quotient(UInt64(bitPattern: values[i] &- mn)) }
-        }
-        writePlanes(u, count: n, width: width, into: &w)
-    }
-
-    /// Appends `n` values of `width` bytes (byte planes when width >= 2).
-    static func writePlanes(_ u: UnsafeMutablePointer<UInt64>, count n: Int, width: Int, into w: inout ByteWriter) {
         let start = w.bytes.count
         w.bytes.append(contentsOf: repeatElement(0, count: n * width))
+        let v = values.baseAddress!
         w.bytes.withUnsafeMutableBytes { raw in
             // Safe: the array was just grown by n * width bytes from `start`; plane k of n
-            // bytes starts at k * n.
+            // bytes starts at k * n; v has n values and delta values read v[i - 1] for i >= 1.
             let out = (raw.baseAddress! + start).assumingMemoryBound(to: UInt8.self)
-            for k in 0..<width {
-                let plane = out + k &* n
-                let shift = UInt64(8 &* k)
-                for i in 0..<n { plane[i] = UInt8(truncatingIfNeeded: u[i] &>> shift) }
+            @inline(__always) func put(_ u: (Int) -> UInt64) {
+                switch width {
+                case 1:
+                    for i in 0..<n { out[i] = UInt8(truncatingIfNeeded: u(i)) }
+                case 2:
+                    let hi = out + n
+                    for i in 0..<n { let x = u(i); out[i] = UInt8(truncatingIfNeeded: x); hi[i] = UInt8(truncatingIfNeeded: x &>> 8) }
+                default:
+                    let tmp = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+                    defer { tmp.deallocate() }
+                    for i in 0..<n { tmp[i] = u(i) }
+                    for k in 0..<width {
+                        let plane = out + k &* n
+                        let shift = UInt64(8 &* k)
+                        for i in 0..<n { plane[i] = UInt8(truncatingIfNeeded: tmp[i] &>> shift) }
+                    }
+                }
+            }
+            if useDelta {
+                put { i in i == 0 ? 0 : zigzag(delta(v[i] &- v[i &- 1])) }
+            } else {
+                put { i in offset(UInt64(bitPattern: v[i] &- mn)) }
             }
         }
     }
@@ -458,22 +404,25 @@ public enum PriceCodec {
         }
         func body(_ o: UnsafeBufferPointer<Int64>, _ c: UnsafeBufferPointer<Int64>, _ h: UnsafeBufferPointer<Int64>,
                   _ l: UnsafeBufferPointer<Int64>) -> [[UInt8]] {
-            var rel = [[Int64]](repeating: [Int64](repeating: 0, count: n), count: 3)
+            let rel = UnsafeMutablePointer<Int64>.allocate(capacity: 3 * n)
+            defer { rel.deallocate() }
+            // Safe: rel has 3 * n slots (three columns of n); o, c, h, l have n values each.
+            let r0 = rel, r1 = rel + n, r2 = rel + 2 * n
             for i in 0..<n {
                 let hi = max(o[i], c[i]), lo = min(o[i], c[i])
                 // Safe: all magnitudes are below 2^53, so differences cannot overflow.
-                rel[0][i] = c[i] &- o[i]
-                rel[1][i] = h[i] &- hi
-                rel[2][i] = lo &- l[i]
+                r0[i] = c[i] &- o[i]
+                r1[i] = h[i] &- hi
+                r2[i] = lo &- l[i]
             }
             var out: [[UInt8]] = []
             var w = ByteWriter(capacity: n * 2 + 64)
             FloatCodec.writeDecimal(scale: S, mantissas: o, into: &w)
             out.append(w.bytes)
-            for (k, r) in rel.enumerated() {
+            for k in 0..<3 {
                 w.bytes.removeAll(keepingCapacity: true)
                 w.u8(UInt8(S)); w.u8(UInt8(k + 1)); w.u16(0); w.u32(0)
-                r.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+                IntCodec.encode(UnsafeBufferPointer(start: rel + k * n, count: n), into: &w)
                 out.append(w.bytes)
             }
             return out

@@ -76,18 +76,24 @@ final class ChunkEncoder {
             let S = Int(kmax)
             var mant = m
             var fits = true
+            var mn = Int64.max, mx = Int64.min
             if kmin != kmax {
                 let out = scaled[c]
-                for i in 0..<n {
-                    let d = S &- Int(k[i])
-                    if m[i].magnitude >= rescaleLimit[d] { fits = false; break }
-                    out[i] = m[i] &* pow10Int[d]
-                }
+                // Safe: S - k[i] is in 0...15 (every k[i] <= kmax = S <= 15).
+                rescaleLimit.withUnsafeBufferPointer { lim in pow10Int.withUnsafeBufferPointer { p10 in
+                    for i in 0..<n {
+                        let d = S &- Int(k[i])
+                        if m[i].magnitude >= lim[d] { fits = false; break }
+                        let x = m[i] &* p10[d]
+                        out[i] = x
+                        mn = min(mn, x); mx = max(mx, x)
+                    }
+                } }
                 mant = UnsafeBufferPointer(start: out, count: n)
+            } else {
+                for x in mant { mn = min(mn, x); mx = max(mx, x) }
             }
             if fits {
-                var mn = mant[0], mx = mant[0]
-                for x in mant { mn = min(mn, x); mx = max(mx, x) }
                 let p = pow10Exact[S]
                 let dmn = S == 0 ? Double(mn) : Double(mn) / p, dmx = S == 0 ? Double(mx) : Double(mx) / p
                 return FloatForm(scale: S, mantissas: mant, doubles: UnsafeBufferPointer(start: nil, count: 0),

@@ -233,6 +233,30 @@ public struct RowSink {
     @inline(__always)
     public mutating func append(ticker t: UnsafeRawBufferPointer, volume v: ParsedFloat, open o: ParsedFloat, close c: ParsedFloat,
                                 high h: ParsedFloat, low l: ParsedFloat, windowStart ts: Int64, transactions n: Int64, line: Int) throws {
+        // Most rows: a later bar of the current ticker, on the file's date, with room left.
+        // The same steps as appendChecked takes for such a row, without a call.
+        if ts > lastTs, ts >= dayStart, ts < dayEnd, rows.count < rows.storage.capacity, sameTickerAsLast(t) {
+            rows.appendValues(v, o, c, h, l, ts, n)
+            lastTs = ts
+            rowCount &+= 1
+            return
+        }
+        try appendChecked(ticker: t, volume: v, open: o, close: c, high: h, low: l, windowStart: ts, transactions: n, line: line)
+    }
+
+    /// Whether `t` is the current (last) run's ticker.
+    @inline(__always) func sameTickerAsLast(_ t: UnsafeRawBufferPointer) -> Bool {
+        guard !rows.nameEnds.isEmpty else { return false }
+        let start = rows.lastNameStart
+        let len = rows.names.count - start
+        guard len == t.count else { return false }
+        // Safe: start..<names.count is the last run's name, inside the array; t has len bytes.
+        return rows.names.withUnsafeBytes { nb in memcmp(nb.baseAddress! + start, t.baseAddress!, len) == 0 }
+    }
+
+    @inline(never)
+    mutating func appendChecked(ticker t: UnsafeRawBufferPointer, volume v: ParsedFloat, open o: ParsedFloat, close c: ParsedFloat,
+                                high h: ParsedFloat, low l: ParsedFloat, windowStart ts: Int64, transactions n: Int64, line: Int) throws {
         if ts < dayStart || ts >= dayEnd {
             if strict {
                 throw ConvertError(.strict, file: fileName, line: line, column: "window_start", text: String(ts),
