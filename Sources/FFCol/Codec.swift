@@ -15,6 +15,30 @@
     return a
 }
 
+/// Exact division by a fixed divisor `g = odd * 2^shift` without a hardware divide: for `x` a
+/// multiple of `g` (as an integer, signed or unsigned), `x / g == (x >> shift) * inverse`
+/// modulo 2^64, where `inverse` is the inverse of `odd` modulo 2^64. The same constants test
+/// divisibility: an unsigned `x` is a multiple of `g` exactly when its low `shift` bits are 0
+/// and `(x >> shift) * inverse <= UInt64.max / odd` (Granlund and Montgomery).
+@usableFromInline struct ExactDivisor {
+    let shift: UInt64, inverse: UInt64, limit: UInt64, lowMask: UInt64
+    init(_ g: UInt64) {
+        precondition(g != 0, "divisor 0")
+        let tz = g.trailingZeroBitCount
+        let odd = g >> UInt64(tz)
+        // Newton's iteration: each step doubles the number of correct low bits (3 -> 96).
+        var inv = odd
+        for _ in 0..<5 { inv = inv &* (2 &- odd &* inv) }
+        shift = UInt64(tz); inverse = inv; limit = UInt64.max / odd
+        lowMask = tz == 0 ? 0 : (UInt64(1) << UInt64(tz)) &- 1
+    }
+    @inline(__always) func divides(_ x: UInt64) -> Bool {
+        x & lowMask == 0 && (x &>> shift) &* inverse <= limit
+    }
+    @inline(__always) func quotient(_ x: UInt64) -> UInt64 { (x &>> shift) &* inverse }
+    @inline(__always) func quotient(_ x: Int64) -> Int64 { (x &>> Int64(bitPattern: shift)) &* Int64(bitPattern: inverse) }
+}
+
 @inline(__always) func byteWidth(_ maxValue: UInt64) -> Int {
     if maxValue == 0 { return 0 }
     if maxValue <= 0xFF { return 1 }
@@ -41,78 +65,103 @@ public enum IntCodec {
         guard n > 0 else {
             w.u8(0); w.u8(0); w.u8(0); w.u8(0); w.u32(0); w.i64(0); w.u64(1); return
         }
-        var mn = values[0], mx = values[0]
+        // Pass 1: range and divisor. The gcd test uses multiplication by the divisor's inverse
+        // (`ExactDivisor.divides` is `%` == 0 without a divide instruction); it stops once the
+        // divisor is 1.
         var g: UInt64 = 0
-        var dmaxZ: UInt64 = 0
-        var deltaSmall = 0
+        var div = ExactDivisor(1)
         var prev = values[0]
-        // Pass 1: range, divisor, and the delta statistics assuming a divisor of 1.
         for v in values {
-            if v < mn { mn = v }
-            if v > mx { mx = v }
             // Safe: wrapping difference; decoding adds it back with the same wrapping.
             let d = v &- prev
             prev = v
-            if g != 1, d != 0, g == 0 || d.magnitude % g != 0 { g = gcd(g, d.magnitude) }
-            let z = zigzag(d)
-            if z > dmaxZ { dmaxZ = z }
-            if z < 256 { deltaSmall &+= 1 }
+            if d != 0, g == 0 || !div.divides(d.magnitude) {
+                g = gcd(g, d.magnitude)
+                if g == 1 { break }
+                div = ExactDivisor(g)
+            }
         }
         // A divisor of 2^63 cannot be applied to a signed delta: use 1.
         if g == 0 || g == UInt64(1) << 63 { g = 1 }
-        let fgcd = g, dgcd = g
-        let sd = Int64(bitPattern: g)
-        if sd != 1 {
-            dmaxZ = 0; deltaSmall = 0
-            prev = values[0]
-            for v in values {
-                let z = zigzag((v &- prev) / sd)
-                prev = v
-                if z > dmaxZ { dmaxZ = z }
-                if z < 256 { deltaSmall &+= 1 }
-            }
+        if g == 1 {
+            encodeWith(values, g: 1, into: &w, delta: { $0 }, offset: { $0 })
+            return
         }
-        var forSmall = 0
-        let forWidthTmp = byteWidth(UInt64(bitPattern: mx &- mn) / fgcd)
-        if forWidthTmp == byteWidth(dmaxZ) {
-            // Only a tie needs the frame-of-reference statistic.
-            let limit = fgcd < (1 << 55) ? 256 &* fgcd : UInt64.max
-            for v in values where UInt64(bitPattern: v &- mn) < limit { forSmall &+= 1 }
+        var mn = values[0], mx = values[0]
+        for v in values { mn = min(mn, v); mx = max(mx, v) }
+        // With a range below 2^63 no difference wraps, so every offset and delta is an exact
+        // multiple of g and exact division by multiplication gives what a divide gives.
+        // Otherwise (never for prices, counts or timestamps) divide.
+        if UInt64(bitPattern: mx &- mn) < (UInt64(1) << 63) {
+            let ed = ExactDivisor(g)
+            encodeWith(values, g: g, into: &w, delta: { ed.quotient($0) }, offset: { ed.quotient($0) })
+        } else {
+            let sd = Int64(bitPattern: g)
+            encodeWith(values, g: g, into: &w, delta: { $0 / sd }, offset: { $0 / g })
         }
-        let forWidth = byteWidth(UInt64(bitPattern: mx &- mn) / fgcd)
+    }
+
+    /// The rest of `encode` with the divisor `g` applied by `delta` (signed differences) and
+    /// `offset` (unsigned offsets from the minimum): mode and width, header, values.
+    @inline(__always)
+    static func encodeWith(_ values: UnsafeBufferPointer<Int64>, g: UInt64, into w: inout ByteWriter,
+                           delta: (Int64) -> Int64, offset: (UInt64) -> UInt64) {
+        let n = values.count
+        var dmaxZ: UInt64 = 0
+        var deltaSmall = 0
+        var prev = values[0]
+        var mn = values[0], mx = values[0]
+        for v in values {
+            let z = zigzag(delta(v &- prev))
+            prev = v
+            dmaxZ = max(dmaxZ, z)
+            deltaSmall &+= z < 256 ? 1 : 0
+            mn = min(mn, v); mx = max(mx, v)
+        }
+        let forWidth = byteWidth(offset(UInt64(bitPattern: mx &- mn)))
         let deltaWidth = byteWidth(dmaxZ)
+        var forSmall = 0
+        if forWidth == deltaWidth {
+            // Only a tie needs the frame-of-reference statistic.
+            let limit = g < (1 << 55) ? 256 &* g : UInt64.max
+            for v in values { forSmall &+= UInt64(bitPattern: v &- mn) < limit ? 1 : 0 }
+        }
         let useDelta = deltaWidth < forWidth || (deltaWidth == forWidth && deltaSmall > forSmall)
         let width = useDelta ? deltaWidth : forWidth
         let planes = width >= 2
         w.u8(useDelta ? 1 : 0); w.u8(UInt8(width)); w.u8(planes ? flagBytePlanes : 0); w.u8(0); w.u32(0)
         w.i64(useDelta ? values[0] : mn)
-        w.u64(useDelta ? dgcd : fgcd)
+        w.u64(g)
+        guard width > 0 else { return }
         let start = w.bytes.count
         w.bytes.append(contentsOf: repeatElement(0, count: n * width))
-        guard width > 0 else { return }
-        // The unsigned values first (simple loops the compiler can vectorise), then the planes.
-        let u = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
-        defer { u.deallocate() }
-        if useDelta {
-            var p = values[0]
-            if sd == 1 {
-                for i in 0..<n { let v = values[i]; u[i] = zigzag(v &- p); p = v }
-            } else {
-                for i in 0..<n { let v = values[i]; u[i] = zigzag((v &- p) / sd); p = v }
-            }
-        } else if fgcd == 1 {
-            for i in 0..<n { u[i] = UInt64(bitPattern: values[i] &- mn) }
-        } else {
-            for i in 0..<n { u[i] = UInt64(bitPattern: values[i] &- mn) / fgcd }
-        }
+        let v = values.baseAddress!
         w.bytes.withUnsafeMutableBytes { raw in
             // Safe: the array was just grown by n * width bytes from `start`; plane k of n
-            // bytes starts at k * n.
+            // bytes starts at k * n; v has n values and delta values read v[i - 1] for i >= 1.
             let out = (raw.baseAddress! + start).assumingMemoryBound(to: UInt8.self)
-            for k in 0..<width {
-                let plane = out + k &* n
-                let shift = UInt64(8 &* k)
-                for i in 0..<n { plane[i] = UInt8(truncatingIfNeeded: u[i] &>> shift) }
+            @inline(__always) func put(_ u: (Int) -> UInt64) {
+                switch width {
+                case 1:
+                    for i in 0..<n { out[i] = UInt8(truncatingIfNeeded: u(i)) }
+                case 2:
+                    let hi = out + n
+                    for i in 0..<n { let x = u(i); out[i] = UInt8(truncatingIfNeeded: x); hi[i] = UInt8(truncatingIfNeeded: x &>> 8) }
+                default:
+                    let tmp = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+                    defer { tmp.deallocate() }
+                    for i in 0..<n { tmp[i] = u(i) }
+                    for k in 0..<width {
+                        let plane = out + k &* n
+                        let shift = UInt64(8 &* k)
+                        for i in 0..<n { plane[i] = UInt8(truncatingIfNeeded: tmp[i] &>> shift) }
+                    }
+                }
+            }
+            if useDelta {
+                put { i in i == 0 ? 0 : zigzag(delta(v[i] &- v[i &- 1])) }
+            } else {
+                put { i in offset(UInt64(bitPattern: v[i] &- mn)) }
             }
         }
     }
@@ -311,8 +360,14 @@ public enum FloatCodec {
     }
 
     static func writeDecimal(scale: Int, mantissas: [Int64], into w: inout ByteWriter) {
+        mantissas.withUnsafeBufferPointer { writeDecimal(scale: scale, mantissas: $0, into: &w) }
+    }
+
+    /// A decimal block (encoding 2) of `mantissas` at `scale`: the bytes `encode` writes when
+    /// `decimalize` finds that scale and those mantissas.
+    public static func writeDecimal(scale: Int, mantissas: UnsafeBufferPointer<Int64>, into w: inout ByteWriter) {
         w.u8(UInt8(scale)); w.u8(0); w.u16(0); w.u32(0)
-        mantissas.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+        IntCodec.encode(mantissas, into: &w)
     }
 
     public static func decodeRaw(_ src: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Double>,
@@ -375,38 +430,58 @@ public enum PriceCodec {
             guard let s = FloatCodec.decimalize(cols[k], mantissas: &scratch[k]) else { return nil }
             scales.append(s)
         }
-        let S = scales.max()!
+        let found = (0..<4).map { k in scratch[k] }
+        return found[0].withUnsafeBufferPointer { o in found[1].withUnsafeBufferPointer { c in
+            found[2].withUnsafeBufferPointer { h in found[3].withUnsafeBufferPointer { l in
+                encode(decimals: [(scales[0], o), (scales[1], c), (scales[2], h), (scales[3], l)], scratch: &scratch)
+            } } } }
+    }
+
+    /// The same from the four columns' decimal forms (the scale and mantissas `decimalize`
+    /// finds for each); nil when they do not fit one common scale. `scratch` holds 4 arrays.
+    public static func encode(decimals cols: [(scale: Int, mantissas: UnsafeBufferPointer<Int64>)],
+                              scratch: inout [[Int64]]) -> [[UInt8]]? {
+        let S = cols.map { $0.scale }.max()!
+        let n = cols[0].mantissas.count
         // Rescale to the common scale; every mantissa must stay below 2^53.
-        for k in 0..<4 where scales[k] < S {
-            let f = Int64(pow10[S - scales[k]])
-            for i in scratch[k].indices {
-                let (m, o) = scratch[k][i].multipliedReportingOverflow(by: f)
+        for k in 0..<4 where cols[k].scale < S {
+            let f = Int64(pow10[S - cols[k].scale])
+            scratch[k].removeAll(keepingCapacity: true)
+            for x in cols[k].mantissas {
+                let (m, o) = x.multipliedReportingOverflow(by: f)
                 guard !o, m.magnitude < UInt64(FloatCodec.maxMantissa) else { return nil }
-                scratch[k][i] = m
+                scratch[k].append(m)
             }
         }
-        let n = cols[0].count
-        var rel = [[Int64]](repeating: [Int64](repeating: 0, count: n), count: 3)
-        scratch[0].withUnsafeBufferPointer { o in scratch[1].withUnsafeBufferPointer { c in
-        scratch[2].withUnsafeBufferPointer { h in scratch[3].withUnsafeBufferPointer { l in
+        func body(_ o: UnsafeBufferPointer<Int64>, _ c: UnsafeBufferPointer<Int64>, _ h: UnsafeBufferPointer<Int64>,
+                  _ l: UnsafeBufferPointer<Int64>) -> [[UInt8]] {
+            let rel = UnsafeMutablePointer<Int64>.allocate(capacity: 3 * n)
+            defer { rel.deallocate() }
+            // Safe: rel has 3 * n slots (three columns of n); o, c, h, l have n values each.
+            let r0 = rel, r1 = rel + n, r2 = rel + 2 * n
             for i in 0..<n {
                 let hi = max(o[i], c[i]), lo = min(o[i], c[i])
                 // Safe: all magnitudes are below 2^53, so differences cannot overflow.
-                rel[0][i] = c[i] &- o[i]
-                rel[1][i] = h[i] &- hi
-                rel[2][i] = lo &- l[i]
+                r0[i] = c[i] &- o[i]
+                r1[i] = h[i] &- hi
+                r2[i] = lo &- l[i]
             }
-        } } } }
-        var out: [[UInt8]] = []
-        var w = ByteWriter(capacity: n * 2 + 64)
-        FloatCodec.writeDecimal(scale: S, mantissas: scratch[0], into: &w)
-        out.append(w.bytes)
-        for (k, r) in rel.enumerated() {
-            w.bytes.removeAll(keepingCapacity: true)
-            w.u8(UInt8(S)); w.u8(UInt8(k + 1)); w.u16(0); w.u32(0)
-            r.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+            var out: [[UInt8]] = []
+            var w = ByteWriter(capacity: n * 2 + 64)
+            FloatCodec.writeDecimal(scale: S, mantissas: o, into: &w)
             out.append(w.bytes)
+            for k in 0..<3 {
+                w.bytes.removeAll(keepingCapacity: true)
+                w.u8(UInt8(S)); w.u8(UInt8(k + 1)); w.u16(0); w.u32(0)
+                IntCodec.encode(UnsafeBufferPointer(start: rel + k * n, count: n), into: &w)
+                out.append(w.bytes)
+            }
+            return out
         }
-        return out
+        let sc = scratch
+        func col(_ k: Int, _ f: (UnsafeBufferPointer<Int64>) -> [[UInt8]]) -> [[UInt8]] {
+            cols[k].scale < S ? sc[k].withUnsafeBufferPointer(f) : f(cols[k].mantissas)
+        }
+        return col(0) { o in col(1) { c in col(2) { h in col(3) { l in body(o, c, h, l) } } } }
     }
 }

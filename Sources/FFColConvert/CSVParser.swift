@@ -14,10 +14,12 @@ import FFCol
 /// the input, the final line without one. It never reads outside the region. Lines split
 /// across input blocks are joined by `LineAssembler` before they get here.
 ///
-/// Numbers: a fast path for plain decimals (<= 19 significant digits and a power-of-ten
-/// exponent within +-22, where one IEEE multiply or divide of exact operands is correctly
-/// rounded); anything else goes through glibc `strtod`, which is correctly rounded. Either
-/// way the Double is bit-identical to Swift's `Double(String)` of the same text.
+/// Numbers: Float64 fields that are exact short decimals (`ParsedFloat`) are kept as integer
+/// mantissa and scale, which the encoder uses directly; their Double is the correctly rounded
+/// quotient. Others become a Double: a fast path for plain decimals (<= 19 significant digits
+/// and a power-of-ten exponent within +-22, where one IEEE multiply or divide of exact operands
+/// is correctly rounded); anything else goes through glibc `strtod`, which is correctly
+/// rounded. Either way the Double is bit-identical to Swift's `Double(String)` of the same text.
 public struct CSVParser {
     public static let header = Array("ticker,volume,open,close,high,low,window_start,transactions".utf8)
     static let fieldNames = ["ticker", "volume", "open", "close", "high", "low", "window_start", "transactions"]
@@ -110,7 +112,13 @@ public struct CSVParser {
         // Ticker: up to the first comma (or a line end: an error below). Eight bytes at a time
         // while eight remain, then byte by byte.
         let t0 = p
-        p = CSVParser.findDelimiter(p, end)
+        // Printable ASCII check of the same words: a byte outside 0x20...0x7E has its high bit
+        // set in `x`, or in `x + 0x60` not set (below 0x20), or in `x + 0x01` set (0x7F).
+        // Carries between bytes start only at bytes with the high bit set, which are flagged.
+        var bad: UInt64 = 0
+        p = CSVParser.findDelimiter(p, end) { x, below in
+            bad |= (x | ~(x &+ 0x6060_6060_6060_6060) | (x &+ 0x0101_0101_0101_0101)) & 0x8080_8080_8080_8080 & below
+        }
         let tlen = p - t0
         if p == end || p.pointee != UInt8(ascii: ",") {
             if tlen == 0 { throw error(.fieldCount, field: nil, nil, nil, "empty line; expected 8 fields") }
@@ -120,15 +128,18 @@ public struct CSVParser {
         if tlen > 255 { throw error(.badValue, field: 0, t0, end, "ticker longer than 255 bytes") }
         // Flat-file tickers are printable ASCII; anything else (control bytes, UTF-8, binary
         // garbage) is rejected rather than stored, so tickers are always safe to print.
-        var bad = 0
-        for k in 0..<tlen { let b = t0[k]; bad |= Int(b &- 0x20 > 0x5E ? 1 : 0) }
+        // The bytes findDelimiter read one by one (fewer than 8 were left in the region).
+        let w0 = (tlen >> 3) << 3
+        if end - (t0 + w0) < 8 {
+            for k in w0..<tlen { let b = t0[k]; bad |= UInt64(b &- 0x20 > 0x5E ? 1 : 0) }
+        }
         if bad != 0 { throw badTicker(t0, tlen) }
         p += 1
-        let vol = try parseDouble(&p, end, field: 1)
-        let o = try parseDouble(&p, end, field: 2)
-        let c = try parseDouble(&p, end, field: 3)
-        let h = try parseDouble(&p, end, field: 4)
-        let l = try parseDouble(&p, end, field: 5)
+        let vol = try parseFloat(&p, end, field: 1)
+        let o = try parseFloat(&p, end, field: 2)
+        let c = try parseFloat(&p, end, field: 3)
+        let h = try parseFloat(&p, end, field: 4)
+        let l = try parseFloat(&p, end, field: 5)
         let ts = try parseInt(&p, end, field: 6)
         let n = try parseInt(&p, end, field: 7)
         // p is at the line end: \n, \r\n, or the end of the region.
@@ -169,8 +180,12 @@ public struct CSVParser {
 
     /// The first `,`, `\n` or `\r` in [p, end), or `end`. SWAR: a byte equal to the delimiter
     /// becomes zero after XOR, and `(x - 0x01..) & ~x & 0x80..` marks the lowest zero byte exactly.
+    /// `word(x, mask)` sees every 8-byte word read, with `mask` selecting its bytes before the
+    /// delimiter; when the search ends in the byte-by-byte tail, the bytes from
+    /// `(p - start) / 8 * 8` on were not given to `word`.
     @inline(__always)
-    static func findDelimiter(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8> {
+    static func findDelimiter(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>,
+                              word: (UInt64, UInt64) -> Void = { _, _ in }) -> UnsafePointer<UInt8> {
         var p = start
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         while end - p >= 8 {
@@ -178,7 +193,13 @@ public struct CSVParser {
             let x = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
             let a = x ^ (ones &* 0x2C), b = x ^ (ones &* 0x0A), c = x ^ (ones &* 0x0D)
             let hit = ((a &- ones) & ~a | (b &- ones) & ~b | (c &- ones) & ~c) & highs
-            if hit != 0 { return p + hit.trailingZeroBitCount / 8 }
+            if hit != 0 {
+                let nb = hit.trailingZeroBitCount / 8
+                // Whole bytes before the delimiter; the caller's tail loop starts at a multiple of 8.
+                word(x, nb == 0 ? 0 : UInt64.max &>> UInt64(64 &- 8 &* nb))
+                return p + nb
+            }
+            word(x, UInt64.max)
             p += 8
         }
         while p < end {
@@ -206,8 +227,56 @@ public struct CSVParser {
         return v
     }
 
+    /// An integer field. Fast path (SWAR): `[-]digits` with 1 to 19 digits and at least 25
+    /// bytes left in the region: up to three 8-byte loads, no loop; else `parseIntGeneral`.
     @inline(__always)
     func parseInt(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Int64 {
+        if end - p >= 25 {
+            // Safe: 25 bytes remain at p; the loads read q[0..<24] with q <= p + 1.
+            var q = p
+            let neg = q.pointee == UInt8(ascii: "-")
+            if neg { q += 1 }
+            let x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
+            let ndx = CSVParser.nonDigits(x)
+            var v: UInt64 = 0, n = 0
+            if ndx != 0 {
+                n = ndx.trailingZeroBitCount >> 3
+                if n > 0 { v = CSVParser.digitValue((x &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* n)) }
+            } else {
+                v = CSVParser.digitValue(x &- 0x3030_3030_3030_3030)
+                let y = UInt64(littleEndian: UnsafeRawPointer(q + 8).loadUnaligned(as: UInt64.self))
+                let ndy = CSVParser.nonDigits(y)
+                if ndy != 0 {
+                    let ny = ndy.trailingZeroBitCount >> 3
+                    if ny > 0 {
+                        v = v &* UInt64(pow10Int[ny]) &+ CSVParser.digitValue((y &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* ny))
+                    }
+                    n = 8 &+ ny
+                } else {
+                    v = v &* 100_000_000 &+ CSVParser.digitValue(y &- 0x3030_3030_3030_3030)
+                    let z = UInt64(littleEndian: UnsafeRawPointer(q + 16).loadUnaligned(as: UInt64.self))
+                    let ndz = CSVParser.nonDigits(z)
+                    let nz = ndz.trailingZeroBitCount >> 3  // 8 when all are digits: rejected below
+                    if nz > 0, nz < 4 {
+                        v = v &* UInt64(pow10Int[nz]) &+ CSVParser.digitValue((z &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* nz))
+                    }
+                    n = 16 &+ nz
+                }
+            }
+            // 1 to 19 digits cannot wrap a UInt64 (< 10^19 < 2^64).
+            if n > 0, n <= 19, v <= (neg ? UInt64(Int64.max) + 1 : UInt64(Int64.max)) {
+                let d = q + n
+                if field < 7 ? d.pointee == UInt8(ascii: ",") : (d.pointee == 10 || d.pointee == 13) {
+                    p = field < 7 ? d + 1 : d
+                    return neg ? Int64(bitPattern: 0 &- v) : Int64(v)
+                }
+            }
+        }
+        return try parseIntGeneral(&p, end, field: field)
+    }
+
+    @inline(never)
+    func parseIntGeneral(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Int64 {
         let start = p
         var neg = false
         if p < end, p.pointee == UInt8(ascii: "-") { neg = true; p += 1 }
@@ -251,8 +320,89 @@ public struct CSVParser {
         return neg ? Int64(bitPattern: 0 &- v) : Int64(v)
     }
 
+    /// Powers of ten 10^0 ... 10^18 as integers (a stored copy, like `pow10Table`).
+    let pow10Int: [Int64] = (0...18).map { e in
+        var v: Int64 = 1
+        for _ in 0..<e { v *= 10 }
+        return v
+    }
+
+    /// Bytes of `x` that are not ASCII digits are nonzero in the result (SWAR). A byte >= 0xFA
+    /// may carry into the next byte's test; only the lowest flagged byte is ever used.
     @inline(__always)
-    func parseDouble(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Double {
+    static func nonDigits(_ x: UInt64) -> UInt64 {
+        ((x & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
+            | (((x &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
+    }
+
+    /// The digits (0...9 per byte, first digit in the lowest byte) of `d` as a number, where
+    /// the digits occupy the top bytes and the bytes below them are zero.
+    @inline(__always)
+    static func digitValue(_ d: UInt64) -> UInt64 {
+        // Pairs, quads, then the halves, each with one multiply: (v * (10 << 8 + 1)) >> 8 puts
+        // 10 * byte i + byte i+1 in byte i (no lane overflows: at most 99, 9999, 99999999).
+        var v = (d &* 2561) &>> 8
+        v = ((v & 0x00FF_00FF_00FF_00FF) &* 6_553_601) &>> 16
+        v = ((v & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) &>> 32
+        return v
+    }
+
+    /// A Float64 field as an exact decimal when it has one that the encoder can use as is
+    /// (see `ParsedFloat`), else as the correctly rounded Double.
+    ///
+    /// Fast path (SWAR): `[-]D[.F]` with at most 7 digits in D and in F, followed by a comma,
+    /// and at least 17 bytes left in the region: two 8-byte loads, no loop. Everything else
+    /// (longer numbers, `+`, exponents, `-0`, errors) goes through `parseFloatGeneral`.
+    @inline(__always)
+    func parseFloat(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> ParsedFloat {
+        if end - p >= 17 {
+            // Safe: 17 bytes remain at p. The loads below read p[0..<9] (sign and integer part)
+            // and q[n1 + 1 ..< n1 + 9] with q <= p + 1 and n1 <= 7, so at most up to p + 16;
+            // the byte after the fraction is at q + n1 + 1 + n2 <= p + 16.
+            var q = p
+            let neg = q.pointee == UInt8(ascii: "-")
+            if neg { q += 1 }
+            let x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
+            let ndx = CSVParser.nonDigits(x)
+            if ndx != 0 {
+                let n1 = ndx.trailingZeroBitCount >> 3
+                var ip: UInt64 = 0
+                if n1 > 0 { ip = CSVParser.digitValue((x &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* n1)) }
+                q += n1
+                var m = ip, k = 0, ok = n1 > 0
+                if q.pointee == UInt8(ascii: ".") {
+                    let y = UInt64(littleEndian: UnsafeRawPointer(q + 1).loadUnaligned(as: UInt64.self))
+                    let ndy = CSVParser.nonDigits(y)
+                    let n2 = ndy.trailingZeroBitCount >> 3  // 8 when no delimiter: rejected below
+                    if n2 < 8 {
+                        if n2 > 0 {
+                            ok = true
+                            // Fraction digits at the top, trailing zeros (top bytes that are 0) dropped.
+                            let dy = (y &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* n2)
+                            let z = min(dy.leadingZeroBitCount >> 3, n2)
+                            k = n2 &- z
+                            if k > 0 {
+                                m = ip &* UInt64(pow10Int[k]) &+ CSVParser.digitValue(dy &<< UInt64(8 &* z))
+                            }
+                        }
+                        q += n2 &+ 1
+                    } else { ok = false }
+                }
+                if ok, q.pointee == UInt8(ascii: ","), !(neg && m == 0) {
+                    p = q + 1
+                    // |m| < 10^14: it fits, and the sign cannot overflow.
+                    let sm = Int64(bitPattern: m)
+                    return ParsedFloat(m: neg ? 0 &- sm : sm, k: UInt8(truncatingIfNeeded: k))
+                }
+            }
+        }
+        return try parseFloatGeneral(&p, end, field: field)
+    }
+
+    /// Any Float64 field, digit by digit; exact decimals as `ParsedFloat.decimal`, others as the
+    /// correctly rounded Double.
+    @inline(never)
+    func parseFloatGeneral(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> ParsedFloat {
         let start = p
         var neg = false
         if p < end {
@@ -300,6 +450,27 @@ public struct CSVParser {
         }
         let fieldEnd = p
         try endField(&p, end, field: field, start: start)
+        // The exact decimal m * 10^exp10 as M / 10^k with |M| < 10^15 and k <= 15, when there is one.
+        if digits <= 19 {
+            if m == 0 {
+                if !neg { return ParsedFloat(m: 0, k: 0) }
+            } else {
+                var mm = m, e = exp10
+                while e < 0, mm % 10 == 0 { mm /= 10; e += 1 }
+                while e > 0, mm < ParsedFloat.mantissaLimit { mm *= 10; e -= 1 }
+                if e <= 0, e >= -ParsedFloat.maxScale, mm < ParsedFloat.mantissaLimit {
+                    let sm = Int64(mm)
+                    return ParsedFloat(m: neg ? -sm : sm, k: UInt8(-e))
+                }
+            }
+        }
+        return ParsedFloat(raw: doubleValue(m: m, digits: digits, exp10: exp10, neg: neg, start, fieldEnd))
+    }
+
+    /// The Double of a validated decimal field: one exact IEEE operation when the mantissa and
+    /// the power of ten are exact, else strtod.
+    func doubleValue(m: UInt64, digits: Int, exp10: Int, neg: Bool, _ start: UnsafePointer<UInt8>,
+                     _ fieldEnd: UnsafePointer<UInt8>) -> Double {
         // Fast path: exact mantissa, exact power of ten, one correctly rounded operation.
         if digits <= 19, m <= (1 << 53) {
             let v = Double(m)
@@ -309,6 +480,11 @@ public struct CSVParser {
             if m == 0 { return neg ? -0.0 : 0.0 }
         }
         return slowParse(start, fieldEnd)
+    }
+
+    /// A Float64 field as a Double (the value the converter stores for it).
+    func parseDouble(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Double {
+        try parseFloat(&p, end, field: field).double
     }
 
     /// Exact fallback: glibc strtod (correctly rounded) on a NUL-terminated copy of the field.

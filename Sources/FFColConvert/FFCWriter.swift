@@ -151,8 +151,9 @@ public final class FFCWriter {
                 let nm = Array(dir.name(t))
                 try nm.withUnsafeBytes { nb in
                     for j in dir.rows(t) {
-                        try sink.appendUnchecked(ticker: nb, volume: f[0][j], open: f[1][j], close: f[2][j], high: f[3][j],
-                                                 low: f[4][j], windowStart: iv[0][j], transactions: iv[1][j])
+                        try sink.appendUnchecked(ticker: nb, volume: ParsedFloat(raw: f[0][j]), open: ParsedFloat(raw: f[1][j]),
+                                                 close: ParsedFloat(raw: f[2][j]), high: ParsedFloat(raw: f[3][j]),
+                                                 low: ParsedFloat(raw: f[4][j]), windowStart: iv[0][j], transactions: iv[1][j])
                     }
                 }
             }

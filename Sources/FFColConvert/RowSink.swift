@@ -7,13 +7,48 @@ import FFCol
 
 // MARK: - Stage 3: per-column builders
 
-/// Column memory: seven buffers of `capacity` values. The pointers are `let`, so writing
-/// through them needs no exclusivity bookkeeping or uniqueness checks per row.
+/// One parsed Float64 field.
+///
+/// `k <= maxScale`: the exact decimal `m / 10^k`, with `|m| < 10^15`, no trailing zero digit
+/// after the point (`m % 10 != 0` when `k > 0`) and never -0; its Double is the correctly
+/// rounded `Double(m) / 10^k`. For such values the smallest scale at which
+/// `FloatCodec.decimalize` finds an exact round trip is exactly `k`, and its mantissa is `m`
+/// (the proof is in `ChunkEncoder.decimalForm`), so the encoder can skip it.
+/// `k == ParsedFloat.rawScale`: anything else; `m` holds the Double's bits.
+@frozen public struct ParsedFloat: Equatable {
+    public var m: Int64
+    public var k: UInt8
+    public static let rawScale: UInt8 = 0xFF
+    static let maxScale = 15
+    static let mantissaLimit: UInt64 = 1_000_000_000_000_000  // 10^15
+
+    @inline(__always) init(m: Int64, k: UInt8) { self.m = m; self.k = k }
+    @inline(__always) public init(raw d: Double) { m = Int64(bitPattern: d.bitPattern); k = ParsedFloat.rawScale }
+
+    /// The value (for `k <= maxScale` the correctly rounded quotient of two exact operands).
+    @inline(__always) public var double: Double {
+        if k == ParsedFloat.rawScale { return Double(bitPattern: UInt64(bitPattern: m)) }
+        return k == 0 ? Double(m) : Double(m) / pow10Exact[Int(k)]
+    }
+}
+
+/// 10^0 ... 10^22, exact.
+let pow10Exact: [Double] = (0...22).map { e in
+    var v = 1.0
+    for _ in 0..<e { v *= 10 }
+    return v
+}
+
+/// Column memory: seven buffers of `capacity` values (Float64 columns as mantissa and scale,
+/// see `ParsedFloat`). The pointers are `let`, so writing through them needs no exclusivity
+/// bookkeeping or uniqueness checks per row.
 final class ColumnStorage: @unchecked Sendable {
     let capacity: Int
-    let floats: [UnsafeMutablePointer<Double>]
+    let mantissas: [UnsafeMutablePointer<Int64>]
+    let scales: [UnsafeMutablePointer<UInt8>]
     let ints: [UnsafeMutablePointer<Int64>]
-    let volume, open, close, high, low: UnsafeMutablePointer<Double>
+    let volume, open, close, high, low: UnsafeMutablePointer<Int64>
+    let volumeK, openK, closeK, highK, lowK: UnsafeMutablePointer<UInt8>
     let windowStart, transactions: UnsafeMutablePointer<Int64>
 
     init(capacity: Int) {
@@ -21,12 +56,17 @@ final class ColumnStorage: @unchecked Sendable {
         volume = .allocate(capacity: self.capacity); open = .allocate(capacity: self.capacity)
         close = .allocate(capacity: self.capacity); high = .allocate(capacity: self.capacity)
         low = .allocate(capacity: self.capacity)
+        volumeK = .allocate(capacity: self.capacity); openK = .allocate(capacity: self.capacity)
+        closeK = .allocate(capacity: self.capacity); highK = .allocate(capacity: self.capacity)
+        lowK = .allocate(capacity: self.capacity)
         windowStart = .allocate(capacity: self.capacity); transactions = .allocate(capacity: self.capacity)
-        floats = [volume, open, close, high, low]
+        mantissas = [volume, open, close, high, low]
+        scales = [volumeK, openK, closeK, highK, lowK]
         ints = [windowStart, transactions]
     }
     deinit {
-        for p in floats { p.deallocate() }
+        for p in mantissas { p.deallocate() }
+        for p in scales { p.deallocate() }
         for p in ints { p.deallocate() }
     }
 }
@@ -51,12 +91,10 @@ public struct Rows {
 
     var isEmpty: Bool { count == 0 }
 
-    // Read access to the filled part of each column.
-    var volume: UnsafeMutableBufferPointer<Double> { .init(start: storage.volume, count: count) }
-    var open: UnsafeMutableBufferPointer<Double> { .init(start: storage.open, count: count) }
-    var close: UnsafeMutableBufferPointer<Double> { .init(start: storage.close, count: count) }
-    var high: UnsafeMutableBufferPointer<Double> { .init(start: storage.high, count: count) }
-    var low: UnsafeMutableBufferPointer<Double> { .init(start: storage.low, count: count) }
+    /// Float64 column `c` (0 = volume ... 4 = low) at row `i < count`.
+    @inline(__always) func float(_ c: Int, _ i: Int) -> ParsedFloat {
+        ParsedFloat(m: storage.mantissas[c][i], k: storage.scales[c][i])
+    }
     var windowStart: UnsafeMutableBufferPointer<Int64> { .init(start: storage.windowStart, count: count) }
     var transactions: UnsafeMutableBufferPointer<Int64> { .init(start: storage.transactions, count: count) }
 
@@ -68,17 +106,21 @@ public struct Rows {
 
     @inline(never) mutating func grow() {
         let bigger = ColumnStorage(capacity: storage.capacity * 2)
-        for k in 0..<5 { bigger.floats[k].update(from: storage.floats[k], count: count) }
+        for k in 0..<5 {
+            bigger.mantissas[k].update(from: storage.mantissas[k], count: count)
+            bigger.scales[k].update(from: storage.scales[k], count: count)
+        }
         for k in 0..<2 { bigger.ints[k].update(from: storage.ints[k], count: count) }
         storage = bigger
     }
 
-    @inline(__always) mutating func appendValues(_ v: Double, _ o: Double, _ c: Double, _ h: Double, _ l: Double,
-                                                 _ ts: Int64, _ n: Int64) {
+    @inline(__always) mutating func appendValues(_ v: ParsedFloat, _ o: ParsedFloat, _ c: ParsedFloat, _ h: ParsedFloat,
+                                                 _ l: ParsedFloat, _ ts: Int64, _ n: Int64) {
         if count == storage.capacity { grow() }
         let s = storage
         // Safe: count < capacity after the check above.
-        s.volume[count] = v; s.open[count] = o; s.close[count] = c; s.high[count] = h; s.low[count] = l
+        s.volume[count] = v.m; s.open[count] = o.m; s.close[count] = c.m; s.high[count] = h.m; s.low[count] = l.m
+        s.volumeK[count] = v.k; s.openK[count] = o.k; s.closeK[count] = c.k; s.highK[count] = h.k; s.lowK[count] = l.k
         s.windowStart[count] = ts; s.transactions[count] = n
         count &+= 1
     }
@@ -102,11 +144,12 @@ public struct Rows {
     /// Hands the columns to `body` as one chunk. The last run must be closed.
     func withColumns<T>(_ body: (ColumnsView, UnsafeRawBufferPointer, UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) throws -> T) rethrows -> T {
         precondition(rowEnds.last.map { Int($0) == count } ?? (count == 0), "the last run is not closed")
-        let f = storage.floats.map { UnsafeBufferPointer(start: $0, count: count) }
+        let m = storage.mantissas.map { UnsafeBufferPointer(start: $0, count: count) }
+        let k = storage.scales.map { UnsafeBufferPointer(start: $0, count: count) }
         let i = storage.ints.map { UnsafeBufferPointer(start: $0, count: count) }
         return try names.withUnsafeBytes { nb in try nameEnds.withUnsafeBufferPointer { ne in
             try rowEnds.withUnsafeBufferPointer { re in
-                try body(ColumnsView(floats: f, ints: i), nb, ne, re)
+                try body(ColumnsView(mantissas: m, scales: k, ints: i), nb, ne, re)
             } } }
     }
 }
@@ -179,10 +222,41 @@ public struct RowSink {
         return rows.names.withUnsafeBytes { nb in !sameRoot(UnsafeRawBufferPointer(rebasing: nb[start...]), t) }
     }
 
-    /// Appends one parsed row.
-    @inline(__always)
+    /// Appends one row of Doubles.
     public mutating func append(ticker t: UnsafeRawBufferPointer, volume v: Double, open o: Double, close c: Double, high h: Double,
                                 low l: Double, windowStart ts: Int64, transactions n: Int64, line: Int) throws {
+        try append(ticker: t, volume: ParsedFloat(raw: v), open: ParsedFloat(raw: o), close: ParsedFloat(raw: c),
+                   high: ParsedFloat(raw: h), low: ParsedFloat(raw: l), windowStart: ts, transactions: n, line: line)
+    }
+
+    /// Appends one parsed row.
+    @inline(__always)
+    public mutating func append(ticker t: UnsafeRawBufferPointer, volume v: ParsedFloat, open o: ParsedFloat, close c: ParsedFloat,
+                                high h: ParsedFloat, low l: ParsedFloat, windowStart ts: Int64, transactions n: Int64, line: Int) throws {
+        // Most rows: a later bar of the current ticker, on the file's date, with room left.
+        // The same steps as appendChecked takes for such a row, without a call.
+        if ts > lastTs, ts >= dayStart, ts < dayEnd, rows.count < rows.storage.capacity, sameTickerAsLast(t) {
+            rows.appendValues(v, o, c, h, l, ts, n)
+            lastTs = ts
+            rowCount &+= 1
+            return
+        }
+        try appendChecked(ticker: t, volume: v, open: o, close: c, high: h, low: l, windowStart: ts, transactions: n, line: line)
+    }
+
+    /// Whether `t` is the current (last) run's ticker.
+    @inline(__always) func sameTickerAsLast(_ t: UnsafeRawBufferPointer) -> Bool {
+        guard !rows.nameEnds.isEmpty else { return false }
+        let start = rows.lastNameStart
+        let len = rows.names.count - start
+        guard len == t.count else { return false }
+        // Safe: start..<names.count is the last run's name, inside the array; t has len bytes.
+        return rows.names.withUnsafeBytes { nb in memcmp(nb.baseAddress! + start, t.baseAddress!, len) == 0 }
+    }
+
+    @inline(never)
+    mutating func appendChecked(ticker t: UnsafeRawBufferPointer, volume v: ParsedFloat, open o: ParsedFloat, close c: ParsedFloat,
+                                high h: ParsedFloat, low l: ParsedFloat, windowStart ts: Int64, transactions n: Int64, line: Int) throws {
         if ts < dayStart || ts >= dayEnd {
             if strict {
                 throw ConvertError(.strict, file: fileName, line: line, column: "window_start", text: String(ts),
@@ -195,8 +269,8 @@ public struct RowSink {
     }
 
     @inline(__always)
-    mutating func appendUnchecked(ticker t: UnsafeRawBufferPointer, volume v: Double, open o: Double, close c: Double,
-                                  high h: Double, low l: Double, windowStart ts: Int64, transactions n: Int64) throws {
+    mutating func appendUnchecked(ticker t: UnsafeRawBufferPointer, volume v: ParsedFloat, open o: ParsedFloat, close c: ParsedFloat,
+                                  high h: ParsedFloat, low l: ParsedFloat, windowStart ts: Int64, transactions n: Int64) throws {
         // cmp < 0: the new ticker sorts after the current one (in order).
         let cmp = rows.nameEnds.isEmpty ? -1 : compareLast(t)
         if cmp == 0 {
@@ -236,8 +310,8 @@ public struct RowSink {
             let ns = k == 0 ? 0 : Int(pending.nameEnds[k - 1])
             try pending.names[ns..<Int(ne)].withUnsafeBytes { nb in
                 for j in rs..<Int(pending.rowEnds[k]) {
-                    try appendUnchecked(ticker: nb, volume: pending.volume[j], open: pending.open[j], close: pending.close[j],
-                                        high: pending.high[j], low: pending.low[j], windowStart: pending.windowStart[j],
+                    try appendUnchecked(ticker: nb, volume: pending.float(0, j), open: pending.float(1, j), close: pending.float(2, j),
+                                        high: pending.float(3, j), low: pending.float(4, j), windowStart: pending.windowStart[j],
                                         transactions: pending.transactions[j])
                 }
             }
@@ -320,7 +394,8 @@ public struct RowSink {
                 chunk.startRun(tb)
             }
             for p in perm[rowStart..<outTickerEnds[t]] {
-                chunk.appendValues(r.volume[p], r.open[p], r.close[p], r.high[p], r.low[p], r.windowStart[p], r.transactions[p])
+                chunk.appendValues(r.float(0, p), r.float(1, p), r.float(2, p), r.float(3, p), r.float(4, p),
+                                   r.windowStart[p], r.transactions[p])
             }
             rowStart = outTickerEnds[t]
         }

@@ -1,0 +1,121 @@
+import XCTest
+import FFCol
+@testable import FFColConvert
+
+/// The parser's exact decimals (`ParsedFloat`) and the encoder's use of them: the same Doubles
+/// as Swift's parsing, and the same decimal form as `FloatCodec.decimalize` of those Doubles.
+final class DecimalFormTests: XCTestCase {
+    /// Parses `text` as a Float64 field (followed by the rest of a row, as in a flat file).
+    func parse(_ text: String) throws -> ParsedFloat {
+        let bytes = Array((text + ",1759152600000000000,1\n").utf8)
+        return try bytes.withUnsafeBufferPointer { b in
+            var p = b.baseAddress!
+            let parser = CSVParser(fileName: "t")
+            return try parser.parseFloat(&p, b.baseAddress! + b.count, field: 2)
+        }
+    }
+
+    /// A random decimal text: sign, integer digits, fraction digits (with trailing zeros),
+    /// sometimes an exponent.
+    func randomText(_ g: inout MiniCSV) -> String {
+        var t = g.below(5) == 0 ? "-" : (g.below(40) == 0 ? "+" : "")
+        let intDigits = [0, 1, 1, 2, 3, 4, 7, 8, 9, 12, 16][g.below(11)]
+        let fracDigits = [0, 0, 1, 2, 2, 3, 4, 6, 7, 8, 9, 14, 16][g.below(13)]
+        for i in 0..<intDigits { t += String(i == 0 && g.below(3) != 0 ? 1 + g.below(9) : g.below(10)) }
+        if intDigits == 0 && fracDigits == 0 { t += "0" }
+        if fracDigits > 0 || g.below(10) == 0 {
+            if intDigits == 0 && g.below(2) == 0 { t += "0" }
+            t += "."
+            var frac = (0..<fracDigits).map { _ in String(g.below(10)) }
+            for k in 0..<frac.count where g.below(4) == 0 { frac[frac.count - 1 - k] = "0" }
+            t += frac.joined()
+        }
+        if t == "." || t == "-." || t == "+." { t += "5" }
+        if g.below(12) == 0 { t += ["e", "E"][g.below(2)] + ["", "+", "-"][g.below(3)] + String(g.below(25)) }
+        return t
+    }
+
+    func testParsedFloatsAreSwiftsDoublesAndCanonical() throws {
+        var g = MiniCSV(seed: 11)
+        for _ in 0..<50_000 {
+            let t = randomText(&g)
+            let f = try parse(t)
+            let want = try XCTUnwrap(Double(t), t)
+            XCTAssertEqual(f.double.bitPattern, want.bitPattern, "\(t): \(f)")
+            if f.k != ParsedFloat.rawScale {
+                XCTAssertLessThanOrEqual(Int(f.k), 15, t)
+                XCTAssertLessThan(f.m.magnitude, 1_000_000_000_000_000, t)
+                if f.k > 0 { XCTAssertNotEqual(f.m % 10, 0, "\(t): trailing zero kept") }
+                XCTAssertFalse(f.double == 0 && f.double.sign == .minus, t)
+            }
+        }
+        for (t, m, k) in [("11.91", 1191, 2), ("17.740000", 1774, 2), ("-3.25", -325, 2), ("0", 0, 0), ("0.0", 0, 0),
+                          ("12.", 12, 0), (".5", 5, 1), ("00012.500", 125, 1), ("1.5E+01", 15, 0), ("3.0e-3", 3, 3),
+                          ("100", 100, 0), ("1234567.1234567", 12_345_671_234_567, 7)] as [(String, Int64, UInt8)] {
+            XCTAssertEqual(try parse(t), ParsedFloat(m: m, k: k), t)
+        }
+        for t in ["-0", "-0.0", "1e22", "123456789012345678901234", "0.1000000000000000055511151231257827", "1e-16"] {
+            XCTAssertEqual(try parse(t).k, ParsedFloat.rawScale, t)
+        }
+    }
+
+    func testIntegersMatchSwift() throws {
+        var g = MiniCSV(seed: 13)
+        let parser = CSVParser(fileName: "t")
+        for i in 0..<30_000 {
+            let digits = 1 + g.below(22)
+            var t = g.below(4) == 0 ? "-" : ""
+            for _ in 0..<digits { t += String(g.below(10)) }
+            if i % 7 == 0 { t = String(Int64.max - Int64(g.below(3))) }
+            if i % 11 == 0 { t = "-" + String(UInt64(Int64.max) + 1 - UInt64(g.below(3))) }
+            for (field, tail) in [(6, ",1\n"), (7, "\n" + String(repeating: "x", count: 30)), (7, "\r\n")] {
+                let bytes = Array((t + tail).utf8)
+                let got: Int64? = bytes.withUnsafeBufferPointer { b in
+                    var p = b.baseAddress!
+                    return try? parser.parseInt(&p, b.baseAddress! + b.count, field: field)
+                }
+                XCTAssertEqual(got, Int64(t), "\(t) field \(field)")
+            }
+        }
+    }
+
+    /// Columns of random parsed values: `floatForm` gives what decimalize gives on the Doubles.
+    func testFloatFormMatchesDecimalize() throws {
+        var g = MiniCSV(seed: 12)
+        let enc = ChunkEncoder(level: 1)
+        for round in 0..<2000 {
+            let n = 1 + g.below(round % 3 == 0 ? 4 : 300)
+            // Columns of one "kind" (so that most share a decimal form), with some outliers.
+            let maxInt = [1, 3, 5, 8, 12, 14][g.below(6)], maxFrac = [0, 1, 2, 4, 7, 9, 15][g.below(7)]
+            var vals: [ParsedFloat] = []
+            for _ in 0..<n {
+                var t: String
+                if g.below(50) == 0 { t = randomText(&g) } else {
+                    t = g.below(6) == 0 ? "-" : ""
+                    t += String(g.next() % UInt64(pow(10.0, Double(g.below(maxInt + 1)))))
+                    let fd = g.below(maxFrac + 1)
+                    if fd > 0 { t += "." + (0..<fd).map { _ in String(g.below(10)) }.joined() }
+                }
+                vals.append(try parse(t))
+            }
+            let m = vals.map { $0.m }, k = vals.map { $0.k }, d = vals.map { $0.double }
+            let ints = [Int64](repeating: 0, count: n)
+            try m.withUnsafeBufferPointer { mb in try k.withUnsafeBufferPointer { kb in try ints.withUnsafeBufferPointer { ib in
+                let cols = ColumnsView(mantissas: Array(repeating: mb, count: 5), scales: Array(repeating: kb, count: 5),
+                                       ints: [ib, ib])
+                let form = enc.floatForm(2, cols)
+                var want: [Int64] = []
+                let s = d.withUnsafeBufferPointer { FloatCodec.decimalize($0, mantissas: &want) }
+                XCTAssertEqual(form.scale, s, "round \(round)")
+                if s != nil { XCTAssertEqual(Array(form.mantissas), want, "round \(round)") } else {
+                    XCTAssertEqual(form.doubles.map { $0.bitPattern }, d.map { $0.bitPattern })
+                }
+                var mn = d[0], mx = d[0]
+                for v in d { if v < mn { mn = v }; if v > mx { mx = v } }
+                XCTAssertEqual(form.minBits, mn.bitPattern, "round \(round)")
+                XCTAssertEqual(form.maxBits, mx.bitPattern, "round \(round)")
+                _ = try XCTUnwrap(Optional(0))
+            } } }
+        }
+    }
+}
