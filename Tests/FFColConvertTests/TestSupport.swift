@@ -78,7 +78,7 @@ func listFiles(_ dir: String) -> [String] {
         guard let h = opendir(d) else { return }
         defer { closedir(h) }
         while let e = readdir(h) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            let name = direntName(e)
             if name == "." || name == ".." { continue }
             var st = stat()
             let p = d + "/" + name
