@@ -1,4 +1,4 @@
-.PHONY: setup build release demo test bench compare clean fuzz fuzz-build check-sanitizers
+.PHONY: setup build release demo test bench compare clean fuzz check-asan check-tsan check-sanitizers ci
 
 setup:
 	scripts/setup.sh
@@ -27,29 +27,28 @@ compare:
 clean:
 	rm -rf .build demo-data
 
-# libFuzzer targets (Fuzz/): FuzzCSV (parser, line assembler, gzip input) and FuzzFFC (header,
-# footer and chunk decoders). Seeds come from `ffcol synth`; findings land in fuzz-artifacts/.
+# libFuzzer targets (Fuzz/, built with AddressSanitizer): FuzzCSV (parser, line assembler,
+# gzip-wrapped input), FuzzGzip (the gzip input path alone, zlib and ISA-L must agree) and
+# FuzzFFC (header, footer and chunk decoders). Seeds come from `ffcol synth` and broken files
+# (scripts/fuzz-seeds.sh); corpora grow in fuzz-corpus/, findings land in fuzz-artifacts/.
+# One target: make fuzz FUZZ_TARGETS=FuzzGzip FUZZ_SECONDS=600
 FUZZ_SECONDS ?= 60
-FUZZ_SCRATCH ?= .build-fuzz
-FUZZ_CORPUS ?= fuzz-corpus
-fuzz-build:
-	swift build --package-path Fuzz --scratch-path $(FUZZ_SCRATCH) -c debug -Xswiftc -sanitize=fuzzer,address --product FuzzCSV
-	swift build --package-path Fuzz --scratch-path $(FUZZ_SCRATCH) -c debug -Xswiftc -sanitize=fuzzer,address --product FuzzFFC
+FUZZ_TARGETS ?=
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-fuzz: fuzz-build
-	swift build --scratch-path $(FUZZ_SCRATCH)-tool --product ffcol
-	scripts/fuzz-seeds.sh $(FUZZ_SCRATCH)-tool/debug/ffcol $(FUZZ_CORPUS)/seeds
-	mkdir -p $(FUZZ_CORPUS)/csv $(FUZZ_CORPUS)/ffc fuzz-artifacts
-	$(FUZZ_SCRATCH)/debug/FuzzCSV -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -artifact_prefix=fuzz-artifacts/csv- $(FUZZ_CORPUS)/csv $(FUZZ_CORPUS)/seeds/csv
-	$(FUZZ_SCRATCH)/debug/FuzzFFC -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -artifact_prefix=fuzz-artifacts/ffc- $(FUZZ_CORPUS)/ffc $(FUZZ_CORPUS)/seeds/ffc
+# The whole suite under AddressSanitizer (with LeakSanitizer), then ThreadSanitizer, each in its
+# own build folder (.build-san-asan, .build-san-tsan), with the S3 test server up.
+# Suppressions (narrow, each with its reason) are in scripts/sanitizers/.
+check-asan:
+	scripts/test-sanitizers.sh address
 
-# The test suite under AddressSanitizer, then ThreadSanitizer (separate build folders).
-# Leak checking is off for now: LeakSanitizer reports leaks when `ffcol ingest` exits with an
-# error, and its long report fills the stderr pipe of FFColS3Tests' CLI tests, which read it only
-# after the process exits (a hang). Run with ASAN_OPTIONS= to see the leak report.
-SAN_SCRATCH ?= .build-san
-ASAN_OPTIONS ?= detect_leaks=0
-export ASAN_OPTIONS
-check-sanitizers:
-	scripts/test-s3-env.sh swift test --sanitize=address --scratch-path $(SAN_SCRATCH)-asan
-	scripts/test-s3-env.sh swift test --sanitize=thread --scratch-path $(SAN_SCRATCH)-tsan
+check-tsan:
+	scripts/test-sanitizers.sh thread
+
+check-sanitizers: check-asan check-tsan
+
+# What CI runs on a clean clone: the suite, the suite under ASan, each fuzz target for a minute,
+# the suite under TSan (FFCOL_CI_TSAN=0 skips it).
+ci:
+	.ci/run

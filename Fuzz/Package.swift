@@ -14,6 +14,11 @@ let package = Package(
         .executableTarget(
             name: "FuzzCSV",
             dependencies: [.product(name: "FFCol", package: "ffcol"), .product(name: "FFColConvert", package: "ffcol"), "CFuzzDriver"]),
+        // The gzip input path alone: arbitrary input files through both decoders (zlib and
+        // ISA-L) in arbitrary read splits; they must agree.
+        .executableTarget(
+            name: "FuzzGzip",
+            dependencies: [.product(name: "FFCol", package: "ffcol"), .product(name: "FFColConvert", package: "ffcol"), "CFuzzDriver"]),
         // The .ffc header, footer and chunk decoders: arbitrary files and mutations of a valid one.
         .executableTarget(
             name: "FuzzFFC",

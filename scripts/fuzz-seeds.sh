@@ -2,11 +2,12 @@
 # Builds the seed corpora for the fuzz targets (Fuzz/) from `ffcol synth` files and a few
 # broken ones. Usage: scripts/fuzz-seeds.sh FFCOL_BINARY OUT_DIR
 # Each FuzzCSV seed is one control byte (split size, gzip wrap, dataset, backend) + file bytes;
+# each FuzzGzip seed is one control byte (split size, block size) + a whole input file;
 # each FuzzFFC seed is 0x00 + a whole .ffc file, or a control byte with odd low bit + edits.
 set -euo pipefail
 ffcol=$1; out=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$out/csv" "$out/ffc"
+mkdir -p "$out/csv" "$out/gzip" "$out/ffc"
 "$ffcol" synth --dataset stocks_minute --date 2025-09-29 --rows 300 --seed 1 --out "$tmp/flat/" >/dev/null
 "$ffcol" synth --dataset options_minute --date 2025-09-29 --rows 300 --seed 2 --out "$tmp/flat/" >/dev/null
 s=$(find "$tmp/flat" -path '*us_stocks_sip*' -name '*.csv.gz'); o=$(find "$tmp/flat" -path '*us_options_opra*' -name '*.csv.gz')
@@ -19,6 +20,14 @@ head -c 700 "$s" > "$tmp/trunc.gz"; seed 0 "$tmp/trunc.gz" truncated-gzip
 printf 'ticker,volume,open,close,high,low,window_start,transactions\nAAPL,1,x,1,1,1,1759152600000000000,1\n' > "$tmp/bad"; seed 0 "$tmp/bad" bad-value
 printf 'ticker,volume,open\nAAPL,1,2\n' > "$tmp/hdr"; seed 0 "$tmp/hdr" bad-header
 printf 'ticker,volume,open,close,high,low,window_start,transactions\r\nA,1e3,1.5,1.5,2,1,1759152600000000000,1\r\nA,1,1,1,1,1,1759152660000000000\r\n' > "$tmp/crlf"; seed 130 "$tmp/crlf" crlf-short-row
+gzseed() { { printf "\\x$(printf %02x "$1")"; cat "$2"; } > "$out/gzip/$3"; }
+gzseed 0 "$s" stocks; gzseed 11 "$o" options-split4-block4096; gzseed 5 "$tmp/trunc.gz" truncated
+cat "$s" "$o" > "$tmp/multi.gz"; gzseed 2 "$tmp/multi.gz" multi-member
+{ cat "$s"; printf 'trailing garbage'; } > "$tmp/trail.gz"; gzseed 6 "$tmp/trail.gz" trailing-garbage
+{ head -c 2000 "$s"; printf '\x1f\x8b'; } > "$tmp/magic.gz"; gzseed 3 "$tmp/magic.gz" truncated-then-magic
+gzip -c "$tmp/bad" > "$tmp/named.gz"; gzseed 24 "$tmp/named.gz" with-file-name
+printf '' | gzip -c > "$tmp/empty.gz"; gzseed 1 "$tmp/empty.gz" empty-member
+gzseed 4 "$tmp/s.csv" plain-csv
 "$ffcol" convert "$tmp/flat" --out "$tmp/data" -q >/dev/null
 for f in $(find "$tmp/data" -name '*.ffc'); do
   n=$(basename "$(dirname "$(dirname "$(dirname "$f")")")")
@@ -27,4 +36,4 @@ for f in $(find "$tmp/data" -name '*.ffc'); do
 done
 printf '\x01\x10\x00\x01' > "$out/ffc/mutate-one"; printf '\x0d\x05\x00\x07\x20\x00\x01' > "$out/ffc/mutate-footer-fixsum"
 printf '\x03\x40' > "$out/ffc/truncate"
-echo "seeds in $out: $(ls "$out/csv" | wc -l) csv, $(ls "$out/ffc" | wc -l) ffc"
+echo "seeds in $out: $(ls "$out/csv" | wc -l) csv, $(ls "$out/gzip" | wc -l) gzip, $(ls "$out/ffc" | wc -l) ffc"

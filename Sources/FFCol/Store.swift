@@ -66,9 +66,7 @@ public struct Store: Sendable {
         defer { closedir(d) }
         var out: [String] = []
         while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
+            let name = direntName(e)
             if name.hasPrefix(".") { continue }
             out.append(name)
         }

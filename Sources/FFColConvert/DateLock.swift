@@ -177,7 +177,7 @@ public enum StaleTemporaryFiles {
             guard let d = opendir(dir) else { continue }
             var names: [String] = []
             while let e = readdir(d) {
-                let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                let name = direntName(e)
                 if name.hasPrefix(prefix) { names.append(name) }
             }
             closedir(d)

@@ -22,7 +22,6 @@ public final class FFCWriter {
     public private(set) var rows: UInt64 = 0
     public private(set) var tickers: UInt64 = 0
     private var done = false
-    nonisolated(unsafe) private static var counter = 0
 
     public init(path: String, zstdLevel: Int32 = 3) throws {
         self.path = path
@@ -30,8 +29,7 @@ public final class FFCWriter {
         let dir = slash.map { String(path[..<$0]) } ?? "."
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
         try FFCWriter.makeDirectories(dir)
-        FFCWriter.counter += 1
-        tempPath = "\(dir)/.\(base).tmp-\(getpid())-\(FFCWriter.counter)-\(UInt32.random(in: 0...UInt32.max))"
+        tempPath = "\(dir)/.\(base).tmp-\(getpid())-\(TemporaryFiles.nextSerial())-\(UInt32.random(in: 0...UInt32.max))"
         fd = TestFaults.shared.failCreate ?? open(tempPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             let e = fd == -1 ? errno : -fd
@@ -174,7 +172,17 @@ public enum TemporaryFiles {
     nonisolated(unsafe) private static var paths: Set<String> = []
     nonisolated(unsafe) private static var mutex = pthread_mutex_t()
     nonisolated(unsafe) private static var ready = false
+    nonisolated(unsafe) private static var serial = 0
     private static let setup: Void = { pthread_mutex_init(&mutex, nil); ready = true }()
+
+    /// 1, 2, 3, ...: unique in this process, for temporary file names. Writers are created on
+    /// several threads at once (`convert --jobs`, `ingest`), so the count is taken under the lock.
+    static func nextSerial() -> Int {
+        _ = setup
+        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
+        serial += 1
+        return serial
+    }
 
     public static func register(_ p: String) {
         _ = setup

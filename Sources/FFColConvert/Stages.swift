@@ -21,8 +21,9 @@ public struct StageCounts: Sendable, Equatable {
 public enum ConvertStages {
     /// Stage 1: inflates the whole source (or copies it, for plain CSV) into one buffer of
     /// `blockSize` bytes, block after block, on the calling thread. Returns the CSV byte count.
-    public static func inflate(source: ByteSource, blockSize: Int = 1 << 20) throws -> UInt64 {
-        let inflater = InflateStream(source: source)
+    public static func inflate(source: ByteSource, blockSize: Int = 1 << 20,
+                               backend: InflateBackend = .preferred) throws -> UInt64 {
+        let inflater = InflateStream(source: source, backend: backend)
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, blockSize), alignment: 64)
         defer { buf.deallocate() }
         while try inflater.read(into: buf) > 0 {}

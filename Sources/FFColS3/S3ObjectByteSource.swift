@@ -49,7 +49,6 @@ public final class S3ObjectByteSource: ByteSource, @unchecked Sendable {
     private var started = false
     private var delivered: Int64 = 0
     private var _result: FetchResult?
-    private var thread: Thread?
 
     /// - Parameters:
     ///   - capacity: the most bytes held between the transfer and the reader (default 4 MiB).
@@ -88,9 +87,10 @@ public final class S3ObjectByteSource: ByteSource, @unchecked Sendable {
         if started { cond.unlock(); return }
         started = true
         cond.unlock()
+        // The thread keeps the source alive until the transfer ends; the source must not keep
+        // the thread (a cycle: neither was ever freed, nor the client and tee behind them).
         let t = Thread { [self] in self.transfer() }
         t.name = "ffcol-s3-\(key)"
-        thread = t
         t.start()
     }
 

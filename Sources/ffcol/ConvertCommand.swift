@@ -172,7 +172,7 @@ enum InputFinder {
         guard let d = opendir(dir) else { return }
         defer { closedir(d) }
         while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            let name = direntName(e)
             if name.hasPrefix(".") { continue }
             let p = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             var s = stat()

@@ -136,7 +136,7 @@ enum FFCFinder {
             defer { closedir(d) }
             var names: [String] = []
             while let e = readdir(d) {
-                names.append(withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) })
+                names.append(direntName(e))
             }
             for name in names.sorted() where name != "." && name != ".." {
                 let p = dir + "/" + name

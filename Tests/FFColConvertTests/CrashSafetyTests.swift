@@ -31,9 +31,7 @@ final class CrashSafetyTests: XCTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: ConvertCLITests.binaryPath)
         p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["FFCOL_CONFIG"] = nil; env["FFCOL_ROOT"] = nil
-        p.environment = env
+        p.environment = productEnvironment()
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()

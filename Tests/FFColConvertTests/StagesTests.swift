@@ -25,7 +25,7 @@ final class StagesTests: XCTestCase {
         defer { closedir(d) }
         var out: [String] = []
         while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            let name = direntName(e)
             if name.hasPrefix(".ffcol-stages.ffc.tmp-\(getpid())-") { out.append(name) }
         }
         return out

@@ -120,9 +120,7 @@ final class SynthTests: XCTestCase {
         defer { closedir(d) }
         var names: [String] = []
         while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            let name = direntName(e)
             if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted()

@@ -78,7 +78,7 @@ func listFiles(_ dir: String) -> [String] {
         guard let h = opendir(d) else { return }
         defer { closedir(h) }
         while let e = readdir(h) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            let name = direntName(e)
             if name == "." || name == ".." { continue }
             var st = stat()
             let p = d + "/" + name
@@ -226,13 +226,28 @@ func runProduct(_ name: String, _ args: [String], cwd: String? = nil,
     p.executableURL = URL(fileURLWithPath: bin)
     p.arguments = args
     if let c = cwd { p.currentDirectoryURL = URL(fileURLWithPath: c) }
-    var env = ProcessInfo.processInfo.environment
-    env["FFCOL_CONFIG"] = nil; env["FFCOL_ROOT"] = nil
-    p.environment = env
+    p.environment = productEnvironment()
     p.standardOutput = FileHandle(forWritingAtPath: tmp + ".out")
     p.standardError = FileHandle(forWritingAtPath: tmp + ".err")
     try p.run()
     p.waitUntilExit()
-    return (p.terminationStatus, (try? String(contentsOfFile: tmp + ".out", encoding: .utf8)) ?? "",
-            (try? String(contentsOfFile: tmp + ".err", encoding: .utf8)) ?? "")
+    return (p.terminationStatus, readText(tmp + ".out"), readText(tmp + ".err"))
+}
+
+/// The environment for a product the tests run: without FFCOL_CONFIG / FFCOL_ROOT, and under
+/// AddressSanitizer with leak checking on (scripts/test-sanitizers.sh passes the options in
+/// FFCOL_TEST_PRODUCT_ASAN_OPTIONS; the test process itself runs without it).
+func productEnvironment() -> [String: String] {
+    var env = ProcessInfo.processInfo.environment
+    env["FFCOL_CONFIG"] = nil; env["FFCOL_ROOT"] = nil
+    if let asan = env["FFCOL_TEST_PRODUCT_ASAN_OPTIONS"] { env["ASAN_OPTIONS"] = asan }
+    return env
+}
+
+/// A file's text ("" if unreadable). Not String(contentsOfFile:), which leaks a 4 KiB buffer
+/// for every empty file (Foundation; LeakSanitizer found it through runProduct's empty stdout).
+func readText(_ path: String) -> String {
+    guard let h = FileHandle(forReadingAtPath: path) else { return "" }
+    defer { try? h.close() }
+    return String(decoding: h.readDataToEndOfFile(), as: UTF8.self)
 }

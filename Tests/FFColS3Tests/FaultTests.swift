@@ -132,4 +132,36 @@ final class ByteSourceTests: XCTestCase {
         }
         XCTAssertNil(src.result, "the transfer did not run to the end")
     }
+
+    /// Found by LeakSanitizer (every `ffcol ingest`, reported when one exited with an error):
+    /// the source held its transfer thread and the thread's closure held the source, so neither
+    /// was ever freed, nor what the source holds (the client, the tee and everything it captures,
+    /// i.e. the whole Ingester). Once the transfer has ended and the reader lets go, it is freed.
+    func testSourceIsFreedAfterTheTransferEnds() throws {
+        let srv = try TestServer.require()
+        let bucket = try srv.freshBucket("bsfree")
+        try srv.client(bucket: bucket).put(key: "small.bin", body: testBytes(10_000, seed: 3))
+        final class Token {}
+        weak var weakSource: S3ObjectByteSource?
+        weak var weakToken: Token?
+        for key in ["small.bin", "missing.bin"] {
+            do {
+                let token = Token()
+                let src = S3ObjectByteSource(client: srv.client(bucket: bucket), key: key, tee: { _ in _ = token })
+                weakSource = src
+                weakToken = token
+                var buf = [UInt8](repeating: 0, count: 4096)
+                do {
+                    while try buf.withUnsafeMutableBytes({ try src.read(into: $0) }) > 0 {}
+                    XCTAssertNotNil(src.result, key)
+                } catch {
+                    XCTAssertEqual((error as? S3Error)?.status, 404, key)
+                }
+            }
+            // The transfer thread lets go of the source when it returns, right after the end.
+            for _ in 0..<500 where weakSource != nil { usleep(10_000) }
+            XCTAssertNil(weakSource, "\(key): the source is still alive after its transfer ended")
+            XCTAssertNil(weakToken, "\(key): what the tee captured is still alive")
+        }
+    }
 }

@@ -289,34 +289,6 @@ final class IngestTests: XCTestCase {
 
     // MARK: The command line
 
-    private func binary() throws -> String {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let p = dir.appendingPathComponent("ffcol").path
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-            dir = dir.deletingLastPathComponent()
-        }
-        throw XCTSkip("ffcol executable not found next to the tests")
-    }
-
-    private func run(_ args: [String], env: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try binary())
-        p.arguments = args
-        var e = ProcessInfo.processInfo.environment
-        for k in e.keys where k.hasPrefix("POLYGON_") || k.hasPrefix("MASSIVE_") || k.hasPrefix("AWS_") { e[k] = nil }
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let r = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: r, as: UTF8.self))
-    }
-
     func testCLIIngestExitCodesAndStatus() throws {
         let srv = try TestServer.require()
         let ds = Dataset.optionsDay
@@ -331,45 +303,45 @@ final class IngestTests: XCTestCase {
         let args = ["ingest", "--dataset", "options_day", "--from", "2023-06-15", "--to", "2023-06-20",
                     "--endpoint-url", srv.proxy, "--bucket", bucket, "--root", root, "--config-dir", cfg, "--jobs", "2"]
         // 06-15 missing, 06-16 converted, 06-19 Juneteenth (not a session), 06-20 not a flat file.
-        var r = try run(args, env: env)
+        var r = try runFFCol(args, env: env)
         XCTAssertEqual(r.status, 1, r.err)
         XCTAssertTrue(r.out.contains("3 dates, 2 downloads, 1 converted, 0 up to date, 1 missing, 1 failed"), r.out)
         XCTAssertTrue(r.out.contains("2000 records"), r.out)
         XCTAssertTrue(r.err.contains("error: 2023-06-20:") && r.err.contains("bad header"), r.err)
         try assertSameRows(Store(root: root).path(dataset: ds, date: d("2023-06-16")), gz, ds, "2023-06-16", rows: 2000)
 
-        r = try run(["status", "--dataset", "options_day", "--root", root, "--config-dir", cfg])
+        r = try runFFCol(["status", "--dataset", "options_day", "--root", root, "--config-dir", cfg])
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(r.out.contains("3 dates: 1 done, 1 skipped, 1 failed"), r.out)
         XCTAssertTrue(r.out.contains("2000 rows"), r.out)
 
         // The bad file removed: nothing failed, nothing converted again (exit 0); JSON summary.
         try up.delete(key: ds.key(for: d("2023-06-20")))
-        r = try run(args + ["--json"], env: env)
+        r = try runFFCol(args + ["--json"], env: env)
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("\"upToDate\" : 1"), r.out)
         XCTAssertTrue(r.out.contains("\"missing\" : 2"), r.out)
         XCTAssertTrue(r.out.contains("\"converted\" : 0"), r.out)
 
         // --force converts again; the listing is refused with a wrong secret: exit 1, clear message.
-        r = try run(args + ["--force"], env: env)
+        r = try runFFCol(args + ["--force"], env: env)
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("1 converted"), r.out)
         let wrong = "X" + String(srv.secret.dropFirst())
-        r = try run(args + ["--retries", "0"],
-                    env: ["POLYGON_S3_ACCESS_KEY_ID": srv.accessKeyID, "POLYGON_S3_SECRET_ACCESS_KEY": wrong])
+        r = try runFFCol(args + ["--retries", "0"],
+                         env: ["POLYGON_S3_ACCESS_KEY_ID": srv.accessKeyID, "POLYGON_S3_SECRET_ACCESS_KEY": wrong])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.err.contains("SignatureDoesNotMatch"), r.err)
         XCTAssertFalse((r.out + r.err).contains(wrong))
 
         // No credentials: configuration error, exit 2.
-        r = try run(args)
+        r = try runFFCol(args)
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.err.contains("no S3 credentials"), r.err)
     }
 
     func testCLIIngestHelpMentionsEachOption() throws {
-        let r = try run(["ingest", "--help"])
+        let r = try runFFCol(["ingest", "--help"])
         XCTAssertEqual(r.status, 0)
         for opt in ["--dataset", "--from", "--to", "--root", "--max-concurrent", "--jobs", "--endpoint-url", "--bucket",
                     "--region", "--config-dir", "--no-incremental", "--force", "--keep-raw", "--strict", "--no-list",
