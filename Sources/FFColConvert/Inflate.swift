@@ -151,8 +151,17 @@ final class InflateStream {
         let st = isal!
         st.pointee.next_in = inPtr; st.pointee.avail_in = UInt32(inAvail)
         st.pointee.next_out = outPtr; st.pointee.avail_out = UInt32(out.count)
+        let end = inPtr + inAvail
         let ret = isal_inflate(st)
-        inPtr = st.pointee.next_in; inAvail = Int(st.pointee.avail_in)
+        // The position comes from next_in, checked to lie in the input buffer, and not from
+        // avail_in: after an error ISA-L can leave avail_in wrong (UINT32_MAX for a damaged
+        // member found by FuzzGzip, with next_in 7 bytes before the end of the input).
+        let bufferStart = inBuf.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        guard let next = st.pointee.next_in, next >= bufferStart, next <= end else {
+            throw ConvertError(.gzip, file: source.name,
+                "corrupt gzip data in the compressed bytes up to \(bytesIn): the decoder lost its place in the input")
+        }
+        inPtr = next; inAvail = end - next
         let produced = out.count - Int(st.pointee.avail_out)
         if ret < 0 {
             let why: String
