@@ -216,15 +216,8 @@ public struct CSVParser {
     static func eightDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
         // Safe: the caller checked that p + 8 <= end.
         let raw = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
-        // Every byte in 0x30...0x39: high nibble 3, and adding 6 does not carry into it.
-        guard raw & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030,
-              (raw &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030 else { return nil }
-        var v = raw &- 0x3030_3030_3030_3030
-        // Combine pairs, then quads, then the two halves (first byte is the most significant digit).
-        v = (v &* 10 &+ (v >> 8)) & 0x00FF_00FF_00FF_00FF
-        v = (v &* 100 &+ (v >> 16)) & 0x0000_FFFF_0000_FFFF
-        v = (v &* 10_000 &+ (v >> 32)) & 0xFFFF_FFFF
-        return v
+        guard CSVParser.nonDigits(raw) == 0 else { return nil }
+        return CSVParser.digitValue(raw &- 0x3030_3030_3030_3030)
     }
 
     /// An integer field. Fast path (SWAR): `[-]digits` with 1 to 19 digits and at least 25
