@@ -28,7 +28,10 @@ final class InflateStream {
     private var inAvail = 0
     private var eof = false
     private var memberEnded = false
-    private var memberStarted = false
+    /// ISA-L path: the gzip member header is parsed here (ISA-L 2.30 accepts reserved FLG
+    /// bits and rejects a correct FHCRC), and ISA-L inflates the deflate data and checks the
+    /// trailer (ISAL_GZIP_NO_HDR_VER).
+    private var header = GzipHeaderParser()
     public private(set) var isGzip = false
     private var sniffed = false
     private var zs: UnsafeMutablePointer<z_stream>?
@@ -82,8 +85,9 @@ final class InflateStream {
         case .isal:
             let st = UnsafeMutablePointer<inflate_state>.allocate(capacity: 1)
             isal_inflate_init(st)
-            st.pointee.crc_flag = UInt32(ISAL_GZIP)
+            st.pointee.crc_flag = UInt32(ISAL_GZIP_NO_HDR_VER)
             isal = st
+            header = GzipHeaderParser()
         }
     }
 
@@ -127,7 +131,8 @@ final class InflateStream {
         if let z = zs { inflateReset(z) }
         if let st = isal {
             isal_inflate_reset(st)
-            st.pointee.crc_flag = UInt32(ISAL_GZIP)
+            st.pointee.crc_flag = UInt32(ISAL_GZIP_NO_HDR_VER)
+            header = GzipHeaderParser()
         }
     }
 
@@ -149,6 +154,17 @@ final class InflateStream {
             return produced
         }
         let st = isal!
+        if !header.done {
+            let before = inAvail
+            let problem = header.consume(inPtr, count: inAvail)
+            let used = header.lastConsumed
+            inPtr += used; inAvail -= used
+            if let problem {
+                throw ConvertError(.gzip, file: source.name,
+                    "corrupt gzip data near compressed byte \(bytesIn - UInt64(before) + UInt64(used)): \(problem)")
+            }
+            if !header.done || inAvail == 0 { return 0 }
+        }
         st.pointee.next_in = inPtr; st.pointee.avail_in = UInt32(inAvail)
         st.pointee.next_out = outPtr; st.pointee.avail_out = UInt32(out.count)
         let end = inPtr + inAvail
@@ -167,14 +183,111 @@ final class InflateStream {
             let why: String
             switch ret {
             case ISAL_INCORRECT_CHECKSUM: why = "CRC-32 or length mismatch (the file is damaged)"
-            case ISAL_INVALID_WRAPPER: why = "not a gzip member (bad header)"
-            case ISAL_UNSUPPORTED_METHOD: why = "unsupported compression method"
             default: why = "invalid deflate data (error \(ret))"
             }
             throw ConvertError(.gzip, file: source.name, "corrupt gzip data near compressed byte \(bytesIn - UInt64(inAvail)): \(why)")
         }
         if st.pointee.block_state == ISAL_BLOCK_FINISH { memberEnded = true }
         return produced
+    }
+}
+
+/// Incremental parser of one gzip member header (RFC 1952 section 2.3), fed bytes in pieces
+/// of any size. Checks what zlib checks: the magic, CM = 8, reserved FLG bits clear, and the
+/// header CRC-16 when FHCRC is set.
+struct GzipHeaderParser {
+    private enum Field { case fixed, extraLength, extra, name, comment, headerCRC, done }
+    private var field = Field.fixed
+    private var flags: UInt8 = 0
+    /// Bytes seen of the current fixed-size field; the FEXTRA length once known.
+    private var index = 0
+    private var extraLeft = 0
+    private var storedCRC: UInt16 = 0
+    /// CRC-32 of the header bytes before FHCRC.
+    private var crc: UInt = crc32(0, nil, 0)
+    /// Bytes the last `consume` call used.
+    private(set) var lastConsumed = 0
+    var done: Bool { field == .done }
+
+    /// Consumes header bytes from `p`, stopping at the end of the header. Returns a
+    /// description of the problem if the header is invalid (`lastConsumed` then counts the
+    /// bytes up to the offending field).
+    mutating func consume(_ p: UnsafePointer<UInt8>, count: Int) -> String? {
+        var i = 0
+        defer { lastConsumed = i }
+        var crcFrom = 0
+        func addCRC(_ to: Int) {
+            // Safe: crcFrom <= to <= count, all within the caller's count bytes at p.
+            if to > crcFrom { crc = crc32(crc, p + crcFrom, uInt(to - crcFrom)) }
+            crcFrom = to
+        }
+        while i < count, field != .done {
+            // Safe: i < count.
+            let b = p[i]
+            switch field {
+            case .fixed:
+                switch index {
+                case 0 where b != 0x1F, 1 where b != 0x8B:
+                    return "not a gzip member (bad magic bytes)"
+                case 2 where b != 8:
+                    return "unsupported compression method \(b) in the gzip header (only deflate, 8)"
+                case 3:
+                    if b & 0xE0 != 0 { return "reserved gzip header flags set (0x\(String(b, radix: 16)))" }
+                    flags = b
+                default: break
+                }
+                i += 1; index += 1
+                if index == 10 { index = 0; field = next(after: .fixed) }
+            case .extraLength:
+                extraLeft |= Int(b) << (8 * index)
+                i += 1; index += 1
+                if index == 2 { index = 0; field = extraLeft > 0 ? .extra : next(after: .extra) }
+            case .extra:
+                let n = min(extraLeft, count - i)
+                i += n; extraLeft -= n
+                if extraLeft == 0 { field = next(after: .extra) }
+            case .name, .comment:
+                // Safe: count - i bytes remain at p + i.
+                if let z = memchr(p + i, 0, count - i) {
+                    i = UnsafeRawPointer(p).distance(to: UnsafeRawPointer(z)) + 1
+                    field = next(after: field)
+                } else {
+                    i = count
+                }
+            case .headerCRC:
+                if index == 0 { addCRC(i) }
+                storedCRC |= UInt16(b) << (8 * index)
+                i += 1; crcFrom = i; index += 1
+                if index == 2 {
+                    index = 0; field = .done
+                    if storedCRC != UInt16(truncatingIfNeeded: crc) {
+                        return "gzip header CRC mismatch (the file is damaged)"
+                    }
+                }
+            case .done:
+                break
+            }
+        }
+        addCRC(i)
+        return nil
+    }
+
+    /// The field after `f`, skipping those FLG says are absent.
+    private func next(after f: Field) -> Field {
+        let order: [(Field, UInt8)] = [(.extraLength, 4), (.name, 8), (.comment, 16), (.headerCRC, 2)]
+        var k: Int
+        switch f {
+        case .fixed: k = 0
+        case .extraLength, .extra: k = 1
+        case .name: k = 2
+        case .comment: k = 3
+        case .headerCRC, .done: return .done
+        }
+        while k < order.count {
+            if flags & order[k].1 != 0 { return order[k].0 }
+            k += 1
+        }
+        return .done
     }
 }
 

@@ -123,6 +123,51 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    /// RFC 1952: a decoder must reject a member whose reserved FLG bits (5-7) are set, and
+    /// must check FHCRC when it is present. zlib does both; ISA-L accepted reserved bits
+    /// (found by FuzzGzip: zlib failed and ISA-L returned 0 bytes for the same file).
+    func testGzipHeaderFlagsAreCheckedTheSameWayByBothDecoders() throws {
+        let fuzzFound: [UInt8] = [0x1f, 0x8b, 0x08, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x03, 0x00,
+                                  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
+        // "ticker,volume\n" with FHCRC set and the right header CRC.
+        let withHeaderCRC: [UInt8] = [
+            0x1f, 0x8b, 0x08, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xa7, 0x77, 0x2b, 0xc9, 0x4c, 0xce,
+            0x4e, 0x2d, 0xd2, 0x29, 0xcb, 0xcf, 0x29, 0xcd, 0x4d, 0xe5, 0x02, 0x00, 0x26, 0xd5, 0x0c, 0x0e,
+            0x0e, 0x00, 0x00, 0x00]
+        // The same with FEXTRA (5 bytes, one of them 0), FNAME, FCOMMENT and FHCRC.
+        let allFields: [UInt8] = [
+            0x1f, 0x8b, 0x08, 0x1e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x05, 0x00, 0x41, 0x42, 0x00, 0x43,
+            0x44, 0x78, 0x2e, 0x63, 0x73, 0x76, 0x00, 0x68, 0x69, 0x00, 0x4f, 0x27, 0x2b, 0xc9, 0x4c, 0xce,
+            0x4e, 0x2d, 0xd2, 0x29, 0xcb, 0xcf, 0x29, 0xcd, 0x4d, 0xe5, 0x02, 0x00, 0x26, 0xd5, 0x0c, 0x0e,
+            0x0e, 0x00, 0x00, 0x00]
+        var badAllFields = allFields; badAllFields[24] ^= 0x20  // the comment, under the header CRC
+        var badLength = withHeaderCRC; badLength[32] ^= 1       // ISIZE in the trailer
+        var badHeaderCRC = withHeaderCRC; badHeaderCRC[10] ^= 1
+        var reserved = withHeaderCRC; reserved[3] |= 0x80
+        let secondMemberReserved = withHeaderCRC + reserved
+        for piece in [1, 2, 3, 4, 5, 7, 4096] {
+            for backend in [InflateBackend.zlib, .isal] {
+                let what = "\(backend), piece \(piece)"
+                XCTAssertEqual(try ConvertStages.inflate(source: MemorySource(withHeaderCRC, name: "ok.csv.gz", piece: piece),
+                                                         blockSize: 61, backend: backend), 14, what)
+                XCTAssertEqual(try ConvertStages.inflate(source: MemorySource(allFields + withHeaderCRC, name: "ok.csv.gz",
+                                                                              piece: piece), blockSize: 61, backend: backend), 28, what)
+                XCTAssertEqual(try ConvertStages.inflate(source: MemorySource(withHeaderCRC + withHeaderCRC, name: "ok.csv.gz",
+                                                                              piece: piece), blockSize: 61, backend: backend), 28, what)
+                for (name, body, expect) in [("fuzz.csv.gz", fuzzFound, "header"), ("hcrc.csv.gz", badHeaderCRC, "header"),
+                                             ("flags.csv.gz", reserved, "header"), ("second.csv.gz", secondMemberReserved, "header"),
+                                             ("fields.csv.gz", badAllFields, "header"), ("isize.csv.gz", badLength, "gzip")] {
+                    XCTAssertThrowsError(try ConvertStages.inflate(source: MemorySource(body, name: name, piece: piece),
+                                                                   blockSize: 61, backend: backend), "\(name) \(what)") { e in
+                        guard let c = e as? ConvertError else { return XCTFail("\(name) \(what): \(e)") }
+                        XCTAssertTrue("\(c)".contains(name), "\(c)")
+                        XCTAssertTrue("\(c)".contains(expect), "\(what): \(c)")
+                    }
+                }
+            }
+        }
+    }
+
     func testLineTooLong() throws {
         let long = String(repeating: "A", count: 3 << 20)
         try expectFailure(header + good + long + ",1,1,1,1,1,1759152600000000000,1\n", kind: .lineTooLong, line: 3)
