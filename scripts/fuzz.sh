@@ -4,7 +4,9 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     # default 60 s, every target
 #
-# Corpora grow in fuzz-corpus/<target>/ (kept between runs). A crash, a leak or a timeout stops
+# FUZZ_SEED=N fixes libFuzzer's random seed (default: a new one each run). With a fixed seed and a
+# fresh corpus the mutations are the same on every machine, so CI replays what ran here; leave it
+# unset to explore. Corpora grow in fuzz-corpus/<target>/ (kept between runs). A crash, a leak or a timeout stops
 # the run with a non-zero status and leaves the reproducer in fuzz-artifacts/ (also printed as
 # hex); replay it with .build-fuzz/debug/<Target> fuzz-artifacts/<file>, then pin it down in a
 # regression test named after what it found.
@@ -17,6 +19,8 @@ targets=("$@")
 scratch=${FUZZ_SCRATCH:-.build-fuzz}
 corpus=${FUZZ_CORPUS:-fuzz-corpus}
 artifacts=${FUZZ_ARTIFACTS:-fuzz-artifacts}
+seed_args=()
+[ -n "${FUZZ_SEED:-}" ] && seed_args=(-seed="$FUZZ_SEED")
 
 for t in "${targets[@]}"; do
     swift build --package-path Fuzz --scratch-path "$scratch" -c debug -Xswiftc -sanitize=fuzzer,address --product "$t"
@@ -33,9 +37,9 @@ for t in "${targets[@]}"; do
         *) echo "fuzz: unknown target $t" >&2; exit 2 ;;
     esac
     mkdir -p "$corpus/$t"
-    echo "fuzz: $t for ${seconds}s (corpus $corpus/$t, seeds $corpus/seeds/$seeds)" >&2
+    echo "fuzz: $t for ${seconds}s (corpus $corpus/$t, seeds $corpus/seeds/$seeds, seed ${FUZZ_SEED:-random})" >&2
     status=0
-    "$scratch/debug/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+    "$scratch/debug/$t" ${seed_args[@]+"${seed_args[@]}"} -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
         -artifact_prefix="$artifacts/$t-" "$corpus/$t" "$corpus/seeds/$seeds" || status=$?
     if [ "$status" -ne 0 ]; then
         echo "fuzz: $t FAILED (exit $status); reproducer(s):" >&2
