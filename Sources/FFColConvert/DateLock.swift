@@ -59,6 +59,22 @@ public final class DateLock: @unchecked Sendable {
         return l
     }
 
+    /// The holder of the lock if a process holds it now, nil if nobody does (a record that
+    /// says `in_progress` then belongs to a run that was killed). Takes a shared lock for an
+    /// instant to ask the kernel; creates nothing.
+    public static func currentHolder(root: String, dataset: Dataset, date: TradingDate) -> Holder? {
+        let fd = open(path(root: root, dataset: dataset, date: date), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }  // no lock file: nobody holds it
+        defer { close(fd) }
+        var rc: Int32
+        repeat { rc = flock(fd, LOCK_SH | LOCK_NB) } while rc != 0 && errno == EINTR
+        if rc == 0 {
+            _ = flock(fd, LOCK_UN)
+            return nil
+        }
+        return readHolder(fd)
+    }
+
     private init(path: String, fd: Int32) { self.path = path; self.fd = fd }
     deinit { release() }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FFCol
+import FFColConvert
 import FFColS3
 import Foundation
 
@@ -13,7 +14,9 @@ struct StatusCommand: ParsableCommand {
             Reads ROOT/.ffcol/meta/<dataset>/YYYY-MM-DD.json, written by `ffcol download` and \
             `ffcol ingest` (status, source ETag and size, rows, bytes, retries, duration, output, \
             last error). \
-            Text on stdout, or JSON with --json.
+            An in_progress date is shown as running (with the process that holds its lock) or \
+            interrupted (nobody holds the lock: the run was killed; the next run converts it). \
+            Text on stdout, or JSON with --json (the records as written).
             """)
 
     @Option(help: "Dataset: stocks_day, stocks_minute, options_day, options_minute.")
@@ -58,6 +61,7 @@ struct StatusCommand: ParsableCommand {
             return
         }
         var counts: [DateRecord.Status: Int] = [:]
+        var interrupted = 0
         for r in records {
             counts[r.status, default: 0] += 1
             var line = "\(r.date)  \(r.status.rawValue.padding(toLength: max(7, r.status.rawValue.count), withPad: " ", startingAt: 0))"
@@ -68,11 +72,19 @@ struct StatusCommand: ParsableCommand {
             if r.retries > 0 { line += "  retries \(r.retries)" }
             if let err = r.lastError { line += "  \(err)" }
             if r.status == .inProgress {
-                line += "  \(r.holder ?? "") (if that process is gone it was killed; the next run converts this date)"
+                if let day = TradingDate(r.date), let holder = DateLock.currentHolder(root: settings.root, dataset: ds, date: day) {
+                    line += "  running: \(holder)"
+                } else {
+                    interrupted += 1
+                    line += "  interrupted: \(r.holder ?? "the run") is gone (killed?); the next run converts this date"
+                }
             }
             print(line)
         }
         let inProgress = counts[.inProgress] ?? 0
-        print("\(records.count) dates: \(counts[.done] ?? 0) done, \(counts[.skipped] ?? 0) skipped, \(counts[.failed] ?? 0) failed\(inProgress > 0 ? ", \(inProgress) in progress" : "")")
+        var summary = "\(records.count) dates: \(counts[.done] ?? 0) done, \(counts[.skipped] ?? 0) skipped, \(counts[.failed] ?? 0) failed"
+        if inProgress > interrupted { summary += ", \(inProgress - interrupted) in progress" }
+        if interrupted > 0 { summary += ", \(interrupted) interrupted (in_progress records of runs that are gone)" }
+        print(summary)
     }
 }

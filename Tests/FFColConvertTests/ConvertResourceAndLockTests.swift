@@ -79,6 +79,9 @@ final class ConvertResourceAndLockTests: XCTestCase {
         guard case .acquired(let lock) = try DateLock.tryAcquire(root: root, dataset: .stocksMinute, date: TradingDate("2025-09-30")!) else {
             return XCTFail("a fresh root's lock is free")
         }
+        let day = TradingDate("2025-09-30")!
+        XCTAssertEqual(DateLock.currentHolder(root: root, dataset: .stocksMinute, date: day)?.pid, getpid())
+        XCTAssertNil(DateLock.currentHolder(root: root, dataset: .stocksMinute, date: TradingDate("2025-09-29")!))
         let r = try run(["convert", work + "/flat", "--out", root, "--no-wait"])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.err.contains("skipped") && r.err.contains("stocks_minute 2025-09-30 is being written by pid \(getpid())")
@@ -95,7 +98,9 @@ final class ConvertResourceAndLockTests: XCTestCase {
         }
         XCTAssertTrue(text(log).contains("stocks_minute 2025-09-30 is being written by pid \(getpid())"), text(log))
         lock.release()
+        XCTAssertNotEqual(DateLock.currentHolder(root: root, dataset: .stocksMinute, date: day)?.pid, getpid())
         p.waitUntilExit()
+        XCTAssertNil(DateLock.currentHolder(root: root, dataset: .stocksMinute, date: day))
         XCTAssertEqual(p.terminationStatus, 0, text(log))
         XCTAssertEqual(Store(root: root).dates(dataset: .stocksMinute).map { "\($0)" }, ["2025-09-29", "2025-09-30"])
         XCTAssertEqual(listFiles(root).filter { $0.contains(".tmp") }, [])

@@ -149,6 +149,7 @@ final class IngestCrashSafetyTests: XCTestCase {
             }
         }
         XCTAssertEqual(store.dates(dataset: ds).count, ffcs.count, "round \(round): temporary files read as dates: \(all)", file: file, line: line)
+        var interrupted: [String] = []
         for r in MetadataStore(root: root).records(ds) {
             let date = d(r.date)
             let at = "round \(round): record \(r.date) \(r.status)"
@@ -163,9 +164,20 @@ final class IngestCrashSafetyTests: XCTestCase {
                 XCTAssertEqual(fileSize(root + "/raw/" + ds.key(for: date)), r.size, "\(at): raw copy", file: file, line: line)
             case .inProgress:
                 XCTAssertNotNil(r.holder, at, file: file, line: line)
+                interrupted.append("\(r.date)")
             default:
                 XCTFail("\(at): unexpected status after SIGKILL", file: file, line: line)
             }
+        }
+        if !interrupted.isEmpty {
+            // The killed run holds no lock any more: status calls its dates interrupted.
+            let st = try run(["status", "--root", root, "--dataset", ds.rawValue])
+            XCTAssertEqual(st.status, 0, st.err, file: file, line: line)
+            for day in interrupted {
+                XCTAssertTrue(st.out.split(separator: "\n").contains { $0.hasPrefix(day) && $0.contains("interrupted: pid ") },
+                              "round \(round): \(st.out)", file: file, line: line)
+            }
+            XCTAssertTrue(st.out.contains("\(interrupted.count) interrupted"), "round \(round): \(st.out)", file: file, line: line)
         }
         guard !ffcs.isEmpty else { return }
         let v = try run(["verify", root])
@@ -382,7 +394,17 @@ final class IngestCrashSafetyTests: XCTestCase {
         XCTAssertEqual(st.status, 0, st.err)
         XCTAssertTrue(st.out.contains("2024-01-05  in_progress") && st.out.contains("pid 99999")
                       && st.out.contains("the next run converts this date"), st.out)
-        XCTAssertTrue(st.out.contains("4 dates: 3 done, 0 skipped, 0 failed, 1 in progress"), st.out)
+        XCTAssertTrue(st.out.contains("interrupted: pid 99999"), st.out)
+        XCTAssertTrue(st.out.contains("4 dates: 3 done, 0 skipped, 0 failed, 1 interrupted"), st.out)
+        // While a process holds the date's lock, the same record is running, with that process.
+        guard case .acquired(let held) = try DateLock.tryAcquire(root: root, dataset: ds, date: d("2024-01-05")) else {
+            return XCTFail("the lock of 2024-01-05 is free")
+        }
+        let running = try run(["status", "--dataset", ds.rawValue, "--root", root, "--config-dir", cfg])
+        held.release()
+        XCTAssertTrue(running.out.contains("2024-01-05  in_progress") && running.out.contains("running: pid \(getpid())"), running.out)
+        XCTAssertTrue(running.out.contains("4 dates: 3 done, 0 skipped, 0 failed, 1 in progress"), running.out)
+        XCTAssertFalse(running.out.contains("interrupted"), running.out)
     }
 
     // MARK: Resource errors
