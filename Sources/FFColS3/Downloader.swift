@@ -24,6 +24,11 @@ public struct DownloadOptions: Sendable {
     public var onRetry: (@Sendable (RetryEvent) -> Void)?
     /// Called (from worker threads) when a date is finished.
     public var onOutcome: (@Sendable (DateOutcome) -> Void)?
+    /// When another process (ingest, convert, download) holds a date's lock: wait for it and
+    /// then handle the date (usually up to date by then), or, when false, skip it (`busy`).
+    public var waitForLocks = true
+    /// Called (from worker threads) when a date's lock is held by another process.
+    public var onBusy: (@Sendable (TradingDate, DateLock.Holder) -> Void)?
 
     public init(root: String) { self.root = root }
 }
@@ -38,6 +43,8 @@ public struct DateOutcome: Sendable, Codable {
         /// No file for that date (404 or absent from the listing).
         case missing
         case failed
+        /// Another process held the date's lock and `waitForLocks` was false: left to it.
+        case busy
     }
     public var date: TradingDate
     public var key: String
@@ -55,6 +62,8 @@ public struct DownloadSummary: Sendable, Codable, Equatable {
     public var upToDate = 0
     public var missing = 0
     public var failed = 0
+    /// Dates left to another process (`--no-wait`).
+    public var busy = 0
     public var retries = 0
     public var bytesDownloaded: Int64 = 0
     public var seconds: Double = 0
@@ -161,12 +170,27 @@ public final class Downloader: @unchecked Sendable {
         lock.unlock()
 
         let outcomes = parallelMap(count: planned.count, threads: options.maxConcurrent) { [self] i -> DateOutcome in
-            // The date's lock (shared with ingest and convert): wait for another process.
+            // The date's lock (shared with ingest and convert): wait for another process, or
+            // leave the date to it.
             let o: DateOutcome
             do {
-                let lock = try DateLock.acquire(root: options.root, dataset: dataset, date: planned[i].date)
-                defer { lock.release() }
-                o = self.handle(dataset: dataset, planned[i])
+                let p = planned[i]
+                var held: DateLock?
+                switch try DateLock.tryAcquire(root: options.root, dataset: dataset, date: p.date) {
+                case .acquired(let l): held = l
+                case .busy(let h):
+                    options.onBusy?(p.date, h)
+                    if options.waitForLocks {
+                        held = try DateLock.acquire(root: options.root, dataset: dataset, date: p.date)
+                    }
+                }
+                if let lock = held {
+                    defer { lock.release() }
+                    o = self.handle(dataset: dataset, p)
+                } else {
+                    o = DateOutcome(date: p.date, key: p.key, status: .busy, bytes: 0, retries: 0,
+                                    error: "another process is handling this date")
+                }
             } catch {
                 o = DateOutcome(date: planned[i].date, key: planned[i].key, status: .failed, bytes: 0, retries: 0, error: "\(error)")
             }
@@ -195,6 +219,7 @@ public final class Downloader: @unchecked Sendable {
         case .upToDate: summary.upToDate += 1
         case .missing: summary.missing += 1
         case .failed: summary.failed += 1
+        case .busy: summary.busy += 1
         }
     }
 

@@ -21,7 +21,8 @@ struct DownloadCommand: ParsableCommand {
             as an error. Per-date records go to ROOT/.ffcol/meta/<dataset>/YYYY-MM-DD.json \
             (see `ffcol status`). Each date is locked while it is handled \
             (ROOT/.ffcol/locks/<dataset>/YYYY-MM-DD.lock, shared with ingest and convert); a date \
-            another process holds is waited for. SIGINT or SIGTERM remove the temporary files \
+            another process holds is waited for (--wait, the default), or left to that process \
+            (--no-wait; counted as busy, not failed), and the holder is named. SIGINT or SIGTERM remove the temporary files \
             and exit with 130 or 143. Exit status 1 if any date failed, 2 on a configuration error.
 
             Credentials: POLYGON_S3_ACCESS_KEY_ID and POLYGON_S3_SECRET_ACCESS_KEY (or MASSIVE_S3_..., \
@@ -57,6 +58,9 @@ struct DownloadCommand: ParsableCommand {
     @Flag(help: "Print the summary and each date's outcome as JSON on stdout.")
     var json = false
 
+    @Flag(inversion: .prefixedNo, help: "When another ffcol process is handling a date, wait for it and then check the date (--wait, the default), or leave the date to that process (--no-wait; counted as busy, not failed).")
+    var wait = true
+
     func validate() throws {
         _ = try parseDataset(dataset)
         let a = try parseDate(from, "--from")
@@ -87,6 +91,12 @@ struct DownloadCommand: ParsableCommand {
         options.incremental = incremental
         options.useListing = !noList
         options.retry.maxRetries = retries
+        options.waitForLocks = wait
+        let waiting = wait
+        options.onBusy = { date, holder in
+            printErr(waiting ? "\(date): being handled by \(holder); waiting for it (--no-wait leaves it to that process)"
+                             : "\(date): being handled by \(holder); left to it (--no-wait)")
+        }
         let verbose = s3.verbose
         options.onRetry = { e in
             if verbose {
@@ -115,7 +125,7 @@ struct DownloadCommand: ParsableCommand {
             let rate = s.seconds > 0 ? Double(s.bytesDownloaded) / s.seconds : 0
             print("""
                 \(ds.rawValue) \(a)...\(b): \(s.planned) dates, \(s.downloaded) downloaded, \(s.upToDate) up to date, \
-                \(s.missing) missing, \(s.failed) failed, \(s.retries) retries, \(formatBytes(s.bytesDownloaded)) \
+                \(s.missing) missing, \(s.failed) failed, \(s.busy > 0 ? "\(s.busy) busy (left to another process), " : "")\(s.retries) retries, \(formatBytes(s.bytesDownloaded)) \
                 in \(formatDuration(s.seconds)) (\(formatBytes(Int64(rate)))/s)
                 """)
         }

@@ -370,6 +370,23 @@ final class IngestCrashSafetyTests: XCTestCase {
         XCTAssertTrue(r.out.contains("3 converted") && r.out.contains("1 busy (left to another process)"), r.out)
         XCTAssertNil(fileSize(Store(root: root).path(dataset: ds, date: d("2024-01-03"))))
 
+        // download the same way, on a root of its own.
+        let mirror = try makeTempDir()
+        guard case .acquired(let mirrorLock) = try DateLock.tryAcquire(root: mirror, dataset: ds, date: d("2024-01-03")) else {
+            return XCTFail("the lock of a fresh root is free")
+        }
+        let downloadArgs = ["download"] + ingestArgs(srv, bucket: bucket, root: mirror).dropFirst()
+        let dl = try run(downloadArgs + ["--no-wait"])
+        XCTAssertEqual(dl.status, 0, dl.err)
+        XCTAssertTrue(dl.err.contains("2024-01-03: being handled by pid \(getpid())") && dl.err.contains("left to it (--no-wait)"), dl.err)
+        XCTAssertTrue(dl.out.contains("3 downloaded") && dl.out.contains("1 busy (left to another process)"), dl.out)
+        XCTAssertNil(fileSize(mirror + "/raw/" + ds.key(for: d("2024-01-03"))))
+        mirrorLock.release()
+        let dl2 = try run(downloadArgs)
+        XCTAssertEqual(dl2.status, 0, dl2.err)
+        XCTAssertTrue(dl2.out.contains("1 downloaded, 3 up to date") && !dl2.out.contains("busy"), dl2.out)
+        XCTAssertNotNil(fileSize(mirror + "/raw/" + ds.key(for: d("2024-01-03"))))
+
         let log = try makeTempDir() + "/wait"
         let p = try start(ingestArgs(srv, bucket: bucket, root: root) + ["--wait"], log: log)
         while !text(log + ".err").contains("waiting for it") {
