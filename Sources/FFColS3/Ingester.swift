@@ -126,12 +126,20 @@ public struct IngestProgress: Sendable {
     /// Compressed bytes per second since the start.
     public var rate: Double { seconds > 0 ? Double(bytesDone) / seconds : 0 }
     public var rowsRate: Double { seconds > 0 ? Double(rowsDone) / seconds : 0 }
-    /// Seconds left, from bytes when sizes are known, else from files; nil if unknown.
+    /// Seconds left: the larger of the transfer estimate (bytes left at the rate so far, when
+    /// sizes are known) and the per-file estimate (seconds per finished file), since a date is
+    /// finished only once it is converted and written, after its last byte arrives. Nil when
+    /// there is no basis: nothing finished and every byte already in.
     public var eta: Double? {
-        if bytesExpected > 0, rate > 0 { return max(0, Double(bytesExpected - bytesDone) / rate) }
-        if filesDone > 0 { return seconds / Double(filesDone) * Double(filesTotal - filesDone) }
-        return nil
+        guard filesDone < filesTotal else { return filesTotal > 0 ? 0 : nil }
+        var e: Double?
+        if bytesExpected > 0, rate > 0 { e = max(0, Double(bytesExpected - bytesDone) / rate) }
+        if filesDone > 0 { e = max(e ?? 0, seconds / Double(filesDone) * Double(filesTotal - filesDone)) }
+        if e == 0 { return nil }
+        return e
     }
+    /// Every byte received, dates still being converted and written.
+    public var finishing: Bool { filesDone < filesTotal && bytesExpected > 0 && bytesDone >= bytesExpected }
 }
 
 /// Downloads a dataset's flat files and converts them to `.ffc` as they arrive: the bytes go

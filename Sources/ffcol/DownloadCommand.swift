@@ -178,6 +178,7 @@ extension IngestProgress {
         var line = "[\(filesDone)/\(filesTotal) files] \(formatBytes(bytesDone))  \(formatBytes(Int64(rate)))/s"
         line += "  \(formatCount(rowsRate)) rows/s"
         if let eta { line += "  ETA \(formatDuration(eta))" }
+        if finishing { line += "  all bytes in, converting the last \(filesTotal - filesDone)" }
         if retries > 0 { line += "  retries \(retries)" }
         return line
     }
