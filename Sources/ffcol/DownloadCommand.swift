@@ -29,14 +29,7 @@ struct DownloadCommand: ParsableCommand {
             or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), else config/credentials.yaml.
             """)
 
-    @Option(help: "Dataset: stocks_day, stocks_minute, options_day, options_minute.")
-    var dataset: String
-
-    @Option(help: "First date, YYYY-MM-DD.")
-    var from: String
-
-    @Option(help: "Last date, YYYY-MM-DD (inclusive; default: the first date).")
-    var to: String?
+    @OptionGroup var transfer: TransferOptions
 
     @OptionGroup var s3: S3Options
 
@@ -46,63 +39,22 @@ struct DownloadCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Skip dates already mirrored from the same source ETag.")
     var incremental = true
 
-    @Flag(name: .customLong("no-list"), help: "Do not list the bucket; request every calendar session (a 404 means no file).")
-    var noList = false
-
-    @Option(help: "Retries per file after the first attempt.")
-    var retries: Int = 8
-
-    @Option(name: .customLong("stall-seconds"), help: "A transfer below 1 kB/s for this many seconds is a stall and is retried.")
-    var stallSeconds: Int = 30
-
-    @Flag(help: "Print the summary and each date's outcome as JSON on stdout.")
-    var json = false
-
-    @Flag(inversion: .prefixedNo, help: "When another ffcol process is handling a date, wait for it and then check the date (--wait, the default), or leave the date to that process (--no-wait; counted as busy, not failed).")
-    var wait = true
-
     func validate() throws {
-        _ = try parseDataset(dataset)
-        let a = try parseDate(from, "--from")
-        if let to { guard try parseDate(to, "--to") >= a else { throw ValidationError("--to is before --from") } }
         if let m = maxConcurrent, !(1...64).contains(m) { throw ValidationError("--max-concurrent must be 1...64") }
-        if retries < 0 { throw ValidationError("--retries must be >= 0") }
-        if stallSeconds < 1 { throw ValidationError("--stall-seconds must be >= 1") }
     }
 
     func run() throws {
         TemporaryFiles.removeAllOnSignals()
-        let ds = try parseDataset(dataset)
-        let a = try parseDate(from, "--from")
-        let b = try to.map { try parseDate($0, "--to") } ?? a
-        let settings: S3Settings
-        var config: S3Configuration
-        do {
-            settings = try s3.settings(maxConcurrent: maxConcurrent)
-            config = try settings.configuration()
-        } catch {
-            printErr("error: \(error)")
-            throw ExitCode(2)
-        }
-        config.lowSpeedTime = stallSeconds
-        if s3.verbose { config.trace = { printErr("s3: " + $0) } }
+        let (ds, a, b) = try transfer.range()
+        let (settings, config) = try transfer.configure(s3, maxConcurrent: maxConcurrent)
         var options = DownloadOptions(root: settings.root)
         options.maxConcurrent = settings.maxConcurrent
         options.incremental = incremental
-        options.useListing = !noList
-        options.retry.maxRetries = retries
-        options.waitForLocks = wait
-        let waiting = wait
-        options.onBusy = { date, holder in
-            printErr(waiting ? "\(date): being handled by \(holder); waiting for it (--no-wait leaves it to that process)"
-                             : "\(date): being handled by \(holder); left to it (--no-wait)")
-        }
-        let verbose = s3.verbose
-        options.onRetry = { e in
-            if verbose {
-                printErr("retry \(e.retry) for \(e.error.key) in \(String(format: "%.1f", e.delay)) s from byte \(e.resumeAt): \(e.error)")
-            }
-        }
+        options.useListing = !transfer.noList
+        options.retry.maxRetries = transfer.retries
+        options.waitForLocks = transfer.wait
+        options.onBusy = transfer.busyPrinter
+        options.onRetry = TransferOptions.retryPrinter(verbose: s3.verbose)
         let tty = isatty(STDERR_FILENO) == 1
         options.onOutcome = { o in
             if o.status == .failed {
@@ -118,7 +70,7 @@ struct DownloadCommand: ParsableCommand {
         for w in report.warnings { printErr("warning: \(w)") }
 
         let s = report.summary
-        if json {
+        if transfer.json {
             struct Out: Encodable { var summary: DownloadSummary; var dates: [DateOutcome] }
             print(jsonString(Out(summary: s, dates: report.outcomes)))
         } else {

@@ -41,14 +41,7 @@ struct IngestCommand: ParsableCommand {
             or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), else config/credentials.yaml.
             """)
 
-    @Option(help: "Dataset: stocks_day, stocks_minute, options_day, options_minute.")
-    var dataset: String
-
-    @Option(help: "First date, YYYY-MM-DD.")
-    var from: String
-
-    @Option(help: "Last date, YYYY-MM-DD (inclusive; default: the first date).")
-    var to: String?
+    @OptionGroup var transfer: TransferOptions
 
     @OptionGroup var s3: S3Options
 
@@ -68,74 +61,34 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Reject a file with rows whose window_start is not on its date (default: count and keep them).")
     var strict = false
 
-    @Flag(name: .customLong("no-list"), help: "Do not list the bucket; request every calendar session (a 404 means no file).")
-    var noList = false
-
-    @Option(help: "Retries per file after the first attempt.")
-    var retries: Int = 8
-
-    @Option(name: .customLong("stall-seconds"), help: "A transfer below 1 kB/s for this many seconds is a stall and is retried.")
-    var stallSeconds: Int = 30
-
     @Option(name: .customLong("zstd-level"), help: "zstd level of the .ffc blocks.")
     var zstdLevel: Int32 = 3
 
-    @Flag(help: "Print the summary and each date's outcome as JSON on stdout.")
-    var json = false
-
-    @Flag(inversion: .prefixedNo, help: "When another ffcol process is handling a date, wait for it and then check the date (--wait, the default), or leave the date to that process (--no-wait; counted as busy, not failed).")
-    var wait = true
-
     func validate() throws {
-        _ = try parseDataset(dataset)
-        let a = try parseDate(from, "--from")
-        if let to { guard try parseDate(to, "--to") >= a else { throw ValidationError("--to is before --from") } }
         if let m = maxConcurrent, !(1...64).contains(m) { throw ValidationError("--max-concurrent must be 1...64") }
-        if retries < 0 { throw ValidationError("--retries must be >= 0") }
-        if stallSeconds < 1 { throw ValidationError("--stall-seconds must be >= 1") }
         if !(1...19).contains(zstdLevel) { throw ValidationError("--zstd-level must be 1...19") }
     }
 
     func run() throws {
         TemporaryFiles.removeAllOnSignals()
-        let ds = try parseDataset(dataset)
-        let a = try parseDate(from, "--from")
-        let b = try to.map { try parseDate($0, "--to") } ?? a
-        let settings: S3Settings
-        var config: S3Configuration
-        do {
-            settings = try s3.settings(maxConcurrent: maxConcurrent)
-            config = try settings.configuration()
-        } catch {
-            printErr("error: \(error)")
-            throw ExitCode(2)
-        }
-        config.lowSpeedTime = stallSeconds
-        if s3.verbose { config.trace = { printErr("s3: " + $0) } }
+        let (ds, a, b) = try transfer.range()
+        let (settings, config) = try transfer.configure(s3, maxConcurrent: maxConcurrent)
         if let problem = OutputRoot.check(settings.root) {
             printErr("error: \(problem)")
             throw ExitCode(2)
         }
         var options = IngestOptions(root: settings.root)
-        options.waitForLocks = wait
-        let waiting = wait
-        options.onBusy = { date, holder in
-            printErr(waiting ? "\(date): being handled by \(holder); waiting for it (--no-wait leaves it to that process)"
-                             : "\(date): being handled by \(holder); left to it (--no-wait)")
-        }
+        options.waitForLocks = transfer.wait
+        options.onBusy = transfer.busyPrinter
         options.maxConcurrent = settings.maxConcurrent
         options.incremental = incremental && !force
-        options.useListing = !noList
-        options.retry.maxRetries = retries
+        options.useListing = !transfer.noList
+        options.retry.maxRetries = transfer.retries
         options.keepRaw = keepRaw
         options.strict = strict
         options.zstdLevel = zstdLevel
         let verbose = s3.verbose
-        options.onRetry = { e in
-            if verbose {
-                printErr("retry \(e.retry) for \(e.error.key) in \(String(format: "%.1f", e.delay)) s from byte \(e.resumeAt): \(e.error)")
-            }
-        }
+        options.onRetry = TransferOptions.retryPrinter(verbose: verbose)
         let tty = isatty(STDERR_FILENO) == 1
         options.onOutcome = { o in
             let clear = tty ? "\r\u{1B}[K" : ""
@@ -155,7 +108,7 @@ struct IngestCommand: ParsableCommand {
         for w in report.warnings { printErr("warning: \(w)") }
 
         let s = report.summary
-        if json {
+        if transfer.json {
             struct Out: Encodable { var summary: IngestSummary; var dates: [IngestOutcome] }
             print(jsonString(Out(summary: s, dates: report.outcomes)))
         } else {
