@@ -91,7 +91,10 @@ final class CrashSafetyTests: XCTestCase {
             // A fresh root now and then, so early kills (before any file is done) are covered too.
             if round % 10 == 0 { try? FileManager.default.removeItem(atPath: root) }
             let p = try start(["convert", work + "/flat", "--out", root, "--jobs", "\(1 + round % 2)", "--chunk-rows", "2000", "-q"])
-            usleep(UInt32(Double.random(in: 0...(undisturbed * 1.1), using: &rng) * 1_000_000))
+            // Skewed early (u squared): a round with files already done ends sooner than the
+            // undisturbed run, and most kills should land while the process is working.
+            let u = Double.random(in: 0...1, using: &rng)
+            usleep(UInt32(u * u * undisturbed * 1.1 * 1_000_000))
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             if p.terminationReason == .uncaughtSignal { killedMidway += 1 }

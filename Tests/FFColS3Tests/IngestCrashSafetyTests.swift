@@ -232,7 +232,10 @@ final class IngestCrashSafetyTests: XCTestCase {
             }
             let p = try start(ingestArgs(srv, bucket: bucket, root: root) + ["--keep-raw", "--jobs", "\(1 + round % 2)"]
                               + (round % 2 == 1 ? ["--force"] : []), log: log)
-            usleep(UInt32(Double.random(in: 0...(undisturbed * 1.1), using: &rng) * 1_000_000))
+            // Skewed early (u squared): an incremental round has less to do than the undisturbed
+            // run and ends sooner, and most kills should land while the process is working.
+            let u = Double.random(in: 0...1, using: &rng)
+            usleep(UInt32(u * u * undisturbed * 1.1 * 1_000_000))
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             if p.terminationReason == .uncaughtSignal { killedMidway += 1 }
