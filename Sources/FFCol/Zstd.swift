@@ -6,11 +6,31 @@ import CZstd
 public final class ZstdCompressor {
     private let cctx: OpaquePointer
     public let level: Int32
+    /// Literals are stored as they are, not Huffman-coded (see `init(level:rawLiterals:)`).
+    public let rawLiterals: Bool
 
-    public init(level: Int32 = 3) {
+    /// A context at `level` (Huffman-coded literals, zstd's default), or nil with `rawLiterals`
+    /// if this libzstd does not take that parameter.
+    ///
+    /// `rawLiterals` sets ZSTD_c_literalCompressionMode (ZSTD_c_experimentalParam5 = 1002 in
+    /// zstd.h since 1.4.5) to ZSTD_ps_disable (2): the frames stay standard zstd frames that
+    /// any decoder reads; the literals (bytes no match covers) are copied instead of
+    /// Huffman-decoded, which is faster to decode and larger where they compress well.
+    public init?(level: Int32 = 3, rawLiterals: Bool) {
         guard let c = ZSTD_createCCtx() else { fatalError("ZSTD_createCCtx: out of memory") }
         cctx = c
         self.level = level
+        self.rawLiterals = rawLiterals
+        guard ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)) == 0 else { return nil }
+        if rawLiterals {
+            guard ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_cParameter(rawValue: 1002), 2)) == 0 else { return nil }
+        }
+    }
+
+    /// A context at `level` with zstd's default (Huffman-coded) literals.
+    public convenience init(level: Int32 = 3) {
+        // Safe: setting the level never fails (zstd clamps it); raw literals are not asked for.
+        self.init(level: level, rawLiterals: false)!
     }
     deinit { ZSTD_freeCCtx(cctx) }
 
@@ -19,7 +39,7 @@ public final class ZstdCompressor {
         let bound = ZSTD_compressBound(src.count)
         if dst.count < bound { dst = [UInt8](repeating: 0, count: bound) }
         let n = dst.withUnsafeMutableBytes { d in
-            ZSTD_compressCCtx(cctx, d.baseAddress, d.count, src.baseAddress, src.count, level)
+            ZSTD_compress2(cctx, d.baseAddress, d.count, src.baseAddress, src.count)
         }
         // Misuse only: the destination is at least ZSTD_compressBound bytes.
         precondition(ZSTD_isError(n) == 0, "zstd compress failed: \(String(cString: ZSTD_getErrorName(n)))")

@@ -21,10 +21,24 @@ struct FloatForm {
 }
 
 /// Encodes and compresses chunks, reusing its buffers (one per writer; not thread-safe).
+///
+/// Literal mode, per block slot (the ticker directory and each column): zstd Huffman-codes the
+/// literals by default; stored raw they decode several times faster. On every
+/// `probeInterval`-th chunk a slot's block is compressed both ways, and the slot keeps raw
+/// literals until the next probe if they cost at most `rawLiteralAllowance` more bytes (high
+/// entropy bytes, like the low bytes of volumes, gain little from Huffman coding).
 final class ChunkEncoder {
     let compressor: ZstdCompressor
+    /// The same level with raw literals; nil if libzstd does not take the parameter.
+    let rawLiteralCompressor: ZstdCompressor?
+    static let probeInterval = 32
+    static let rawLiteralAllowance = 1.10
+    /// Per slot (0 ticker directory, 1...5 Float64 columns, 6...7 Int64 columns): raw literals.
+    private var rawLiterals = [Bool](repeating: false, count: 1 + Column.count)
+    private var chunksEncoded = 0
     private var enc = ByteWriter(capacity: 1 << 20)
     private var packed: [UInt8] = []
+    private var packedRaw: [UInt8] = []
     private var scratch: [Int64] = []
     private var priceScratch: [[Int64]] = Array(repeating: [], count: 4)
     /// Per Float64 column: rescaled mantissas and Doubles (when needed), `capacity` each.
@@ -35,7 +49,10 @@ final class ChunkEncoder {
     private let rescaleLimit: [UInt64] = (0...15).map { d in (0..<(15 - d)).reduce(1) { a, _ in a * 10 } }
     private let pow10Int: [Int64] = (0...15).map { d in (0..<d).reduce(1) { a, _ in a * 10 } }
 
-    init(level: Int32) { compressor = ZstdCompressor(level: level) }
+    init(level: Int32) {
+        compressor = ZstdCompressor(level: level)
+        rawLiteralCompressor = ZstdCompressor(level: level, rawLiterals: true)
+    }
     deinit {
         for p in scaled { p.deallocate() }
         for p in doubles { p.deallocate() }
@@ -123,9 +140,22 @@ final class ChunkEncoder {
                 fileOffset: UInt64, out: inout [UInt8]) -> ChunkMeta {
         let n = cols.count
         precondition(n > 0 && rowEnds.count == nameEnds.count && Int(rowEnds.last!) == n, "chunk invariants")
+        let probe = chunksEncoded % Self.probeInterval == 0
+        chunksEncoded += 1
+        var slot = 0
         func store(_ encoding: BlockEncoding) -> BlockRef {
             let raw = enc.bytes
-            raw.withUnsafeBytes { compressor.compress($0, into: &packed) }
+            defer { slot += 1 }
+            if let alt = rawLiteralCompressor, probe {
+                raw.withUnsafeBytes { compressor.compress($0, into: &packed) }
+                raw.withUnsafeBytes { alt.compress($0, into: &packedRaw) }
+                rawLiterals[slot] = Double(packedRaw.count) <= Double(packed.count) * Self.rawLiteralAllowance
+                if rawLiterals[slot] { swap(&packed, &packedRaw) }
+            } else if let alt = rawLiteralCompressor, rawLiterals[slot] {
+                raw.withUnsafeBytes { alt.compress($0, into: &packed) }
+            } else {
+                raw.withUnsafeBytes { compressor.compress($0, into: &packed) }
+            }
             // Keep whichever is smaller: a zstd frame or the raw encoded bytes.
             let useZstd = packed.count < raw.count
             let offset = fileOffset + UInt64(out.count)
