@@ -65,8 +65,8 @@ public struct TickerDirectory: Sendable {
         try counts.withUnsafeMutableBufferPointer {
             try IntCodec.decode(UnsafeRawBufferPointer(rebasing: src[4..<intEnd]), into: $0, fail: fail)
         }
-        var re = [UInt32](), ne = [UInt32](), nm = [UInt8]()
-        re.reserveCapacity(k); ne.reserveCapacity(k); nm.reserveCapacity(k * 16)
+        var re = [UInt32](), ne = [UInt32](), nm: [UInt8]
+        re.reserveCapacity(k); ne.reserveCapacity(k)
         var total = 0
         for c in counts {
             guard c > 0, c <= Int64(rowCount) - Int64(total) else { throw fail("ticker directory row counts do not add up to \(rowCount)") }
@@ -74,21 +74,40 @@ public struct TickerDirectory: Sendable {
             re.append(UInt32(total))
         }
         guard total == rowCount else { throw fail("ticker directory covers \(total) rows, chunk has \(rowCount)") }
-        var sp = intEnd + 2 * k  // next suffix byte
-        var prevStart = 0, prevLen = 0
+        // Pass 1: check every entry and size the names.
+        let suffixStart = intEnd + 2 * k
+        var sp = suffixStart  // next suffix byte
+        var prevLen = 0, need = 0
         for i in 0..<k {
             let shared = Int(src[intEnd + i]), suffix = Int(src[intEnd + k + i])
             guard shared <= prevLen, shared + suffix > 0, suffix <= src.count - sp else {
                 throw fail("ticker directory entry \(i) is malformed")
             }
-            let start = nm.count
-            nm.append(contentsOf: nm[prevStart..<(prevStart + shared)])
-            nm.append(contentsOf: UnsafeRawBufferPointer(rebasing: src[sp..<(sp + suffix)]))
             sp += suffix
-            ne.append(UInt32(nm.count))
-            prevStart = start; prevLen = shared + suffix
+            need += shared + suffix
+            prevLen = shared + suffix
         }
         guard sp == src.count else { throw fail("ticker directory has \(src.count - sp) stray bytes") }
+        // Pass 2: copy each name's shared prefix from the previous name and its suffix from
+        // `src` into one buffer of exactly `need` bytes. (Appending a slice of the array being
+        // built would copy the whole array on every append.)
+        nm = [UInt8](unsafeUninitializedCapacity: need) { buf, initialized in
+            // Safe: pass 1 checked that the names add up to `need` bytes, that each shared
+            // prefix lies in the previous name (which ends where the current name starts, so
+            // the two ranges do not overlap) and that each suffix lies in `src`.
+            let out = buf.baseAddress!, base = src.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var at = 0, prevStart = 0, sp = suffixStart
+            for i in 0..<k {
+                let shared = Int(base[intEnd + i]), suffix = Int(base[intEnd + k + i])
+                (out + at).initialize(from: out + prevStart, count: shared)
+                (out + at + shared).initialize(from: base + sp, count: suffix)
+                prevStart = at
+                at += shared + suffix
+                sp += suffix
+                ne.append(UInt32(at))
+            }
+            initialized = need
+        }
         names = nm; rowEnds = re; nameEnds = ne
         for i in 1..<max(1, count) where !(compare(i - 1, name(i)) < 0) {
             throw fail("ticker directory names are not in ascending order")
