@@ -57,7 +57,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "zstd compression level (1-19).")
     var zstdLevel: Int32 = 3
 
-    @Option(help: "gzip decoder: isal (ISA-L, fastest) or zlib.")
+    @Option(help: "gzip decoder: isal (ISA-L, fastest) or zlib (zlib's inflate; the CRC-32 is still computed with ISA-L). Both check every member's CRC-32 and length.")
     var inflate: InflateBackend = .preferred
 
     @Flag(help: "Reject a file that has a row whose window_start is not on the file's date.")
