@@ -1,4 +1,5 @@
 import Glibc
+import Foundation
 import FFCol
 import FFColConvert
 import CFuzzDriver
@@ -8,11 +9,21 @@ import CFuzzDriver
 // that verifies, or throw a ConvertError. Anything else (a crash, a trap, another error type)
 // is a finding.
 
+// In memory (tmpfs) where there is one: every run writes and fsyncs files, and an fsync on
+// a disk costs more than the run itself.
 let workDir: String = {
-    var t = Array("/tmp/ffcol-fuzzcsv-XXXXXX".utf8CString)
-    guard let p = mkdtemp(&t) else { fatalError("mkdtemp failed") }
-    return String(cString: p)
+    for base in ["/dev/shm", "/tmp"] {
+        var t = Array("\(base)/ffcol-fuzzcsv-XXXXXX".utf8CString)
+        if let p = mkdtemp(&t) { return String(cString: p) }
+    }
+    fatalError("mkdtemp failed in /dev/shm and /tmp")
 }()
+
+/// Removes the work directory and what the runs left in it (at a normal exit; after a finding
+/// it stays for inspection).
+func removeWorkDir() {
+    try? FileManager.default.removeItem(atPath: workDir)
+}
 
 func gzip(_ bytes: [UInt8]) -> [UInt8] {
     let path = workDir + "/in.gz"
@@ -63,6 +74,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 // SwiftPM links every executable with its own main, so libFuzzer's main is not used: run
 // libFuzzer's driver from here with the usual command line (-max_total_time=N corpus/ ...).
+_ = workDir
+atexit { removeWorkDir() }
 var fuzzArgc = CommandLine.argc
 var fuzzArgv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 exit(LLVMFuzzerRunDriver(&fuzzArgc, &fuzzArgv) { data, size in fuzz(data!, size) })
