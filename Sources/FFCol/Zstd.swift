@@ -13,7 +13,8 @@ public final class ZstdCompressor {
     /// if this libzstd does not take that parameter.
     ///
     /// `rawLiterals` sets ZSTD_c_literalCompressionMode (ZSTD_c_experimentalParam5 = 1002 in
-    /// zstd.h since 1.4.5) to ZSTD_ps_disable (2): the frames stay standard zstd frames that
+    /// the zstd.h of libzstd 1.5.4, an experimental parameter: a libzstd that refuses it makes
+    /// this initializer return nil) to ZSTD_ps_disable (2): the frames stay standard zstd frames that
     /// any decoder reads; the literals (bytes no match covers) are copied instead of
     /// Huffman-decoded, which is faster to decode and larger where they compress well.
     public init?(level: Int32 = 3, rawLiterals: Bool) {
