@@ -67,7 +67,12 @@ public enum Fixtures {
     /// Seconds since the epoch of the last change of `path`, nil if it cannot be read.
     static func modificationTime(_ path: String) -> Int? {
         var st = stat()
-        return stat(path, &st) == 0 ? Int(st.st_mtim.tv_sec) : nil
+        guard stat(path, &st) == 0 else { return nil }
+        #if canImport(Darwin)
+        return Int(st.st_mtimespec.tv_sec)
+        #else
+        return Int(st.st_mtim.tv_sec)
+        #endif
     }
 
     static func makeParent(_ path: String) throws {
