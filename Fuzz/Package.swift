@@ -9,20 +9,22 @@ let package = Package(
     dependencies: [.package(name: "ffcol", path: "..")],
     targets: [
         .target(name: "CFuzzDriver"),
+        // The work directory and file reading the targets share.
+        .target(name: "FuzzSupport"),
         // The CSV parser, line assembler and inflate stream: arbitrary bytes in arbitrary
         // block splits, as plain input and wrapped in gzip.
         .executableTarget(
             name: "FuzzCSV",
-            dependencies: [.product(name: "FFCol", package: "ffcol"), .product(name: "FFColConvert", package: "ffcol"), "CFuzzDriver"]),
+            dependencies: [.product(name: "FFCol", package: "ffcol"), .product(name: "FFColConvert", package: "ffcol"), "CFuzzDriver", "FuzzSupport"]),
         // The gzip input path alone: arbitrary input files through both decoders (zlib and
         // ISA-L) in arbitrary read splits; they must agree.
         .executableTarget(
             name: "FuzzGzip",
-            dependencies: [.product(name: "FFCol", package: "ffcol"), .product(name: "FFColConvert", package: "ffcol"), "CFuzzDriver"]),
+            dependencies: [.product(name: "FFCol", package: "ffcol"), .product(name: "FFColConvert", package: "ffcol"), "CFuzzDriver", "FuzzSupport"]),
         // The .ffc header, footer and chunk decoders: arbitrary files and mutations of a valid one.
         .executableTarget(
             name: "FuzzFFC",
-            dependencies: [.product(name: "FFCol", package: "ffcol"), .product(name: "FFColConvert", package: "ffcol"), "CFuzzDriver"]),
+            dependencies: [.product(name: "FFCol", package: "ffcol"), .product(name: "FFColConvert", package: "ffcol"), "CFuzzDriver", "FuzzSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

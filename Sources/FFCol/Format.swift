@@ -175,17 +175,7 @@ public struct Footer: Sendable, Equatable {
     /// must lie inside `[headerSize, fileDataEnd)`.
     public static func decode(_ buf: UnsafeRawBufferPointer, path: String, fileDataEnd: UInt64) throws -> Footer {
         var r = ByteReader(buf, context: "\(path) (footer)")
-        let ncols = try r.u16("schema column count")
-        guard ncols == Column.count else {
-            throw FFCError.corrupt(r.context, "schema has \(ncols) columns, expected \(Column.count)")
-        }
-        for c in Column.allCases {
-            let t = try r.u8("schema type")
-            let name = String(decoding: try r.str16("schema name"), as: UTF8.self)
-            guard t == (c.isFloat ? 1 : 2), name == c.name else {
-                throw FFCError.corrupt(r.context, "schema column \(c.rawValue) is '\(name)' of type \(t), expected '\(c.name)'")
-            }
-        }
+        try FooterIndex.checkSchema(&r, buf)
         let dataset = String(decoding: try r.str16("dataset"), as: UTF8.self)
         let dateDays = Int32(bitPattern: try r.u32("date"))
         let rowCount = try r.u64("row count")
@@ -293,9 +283,9 @@ struct FooterIndex {
     /// Size of the fixed part of a chunk entry after the two ticker names.
     static let blocksSize = BlockRef.size + Column.count * (BlockRef.size + 16)
 
-    init(_ buf: UnsafeRawBufferPointer, path: String, fileDataEnd: UInt64) throws {
-        self.buf = buf
-        var r = ByteReader(buf, context: "\(path) (footer)")
+    /// Reads the schema at the start of a footer (`r` reads `buf`) and checks it is the seven
+    /// columns of `Column`, by name and type, without allocating unless it is not.
+    static func checkSchema(_ r: inout ByteReader, _ buf: UnsafeRawBufferPointer) throws {
         let ncols = try r.u16("schema column count")
         guard ncols == Column.count else {
             throw FFCError.corrupt(r.context, "schema has \(ncols) columns, expected \(Column.count)")
@@ -304,13 +294,18 @@ struct FooterIndex {
             let t = try r.u8("schema type")
             let n = Int(try r.u16("schema name"))
             try r.require(n, "schema name")
-            let ok = t == (c.isFloat ? 1 : 2) && c.name.utf8.elementsEqual(UnsafeRawBufferPointer(rebasing: buf[r.offset..<r.offset + n]))
-            guard ok else {
-                let name = String(decoding: UnsafeRawBufferPointer(rebasing: buf[r.offset..<r.offset + n]), as: UTF8.self)
-                throw FFCError.corrupt(r.context, "schema column \(c.rawValue) is '\(name)' of type \(t), expected '\(c.name)'")
+            let name = UnsafeRawBufferPointer(rebasing: buf[r.offset..<r.offset + n])
+            guard t == (c.isFloat ? 1 : 2) && c.name.utf8.elementsEqual(name) else {
+                throw FFCError.corrupt(r.context, "schema column \(c.rawValue) is '\(String(decoding: name, as: UTF8.self))' of type \(t), expected '\(c.name)'")
             }
             r.advance(n)
         }
+    }
+
+    init(_ buf: UnsafeRawBufferPointer, path: String, fileDataEnd: UInt64) throws {
+        self.buf = buf
+        var r = ByteReader(buf, context: "\(path) (footer)")
+        try Self.checkSchema(&r, buf)
         dataset = String(decoding: try r.str16("dataset"), as: UTF8.self)
         dateDays = Int32(bitPattern: try r.u32("date"))
         rowCount = try r.u64("row count")

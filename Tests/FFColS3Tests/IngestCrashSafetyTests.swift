@@ -23,23 +23,13 @@ final class IngestCrashSafetyTests: XCTestCase {
         return out
     }
 
-    private func binary() throws -> String {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let p = dir.appendingPathComponent("ffcol").path
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-            dir = dir.deletingLastPathComponent()
-        }
-        throw XCTSkip("ffcol executable not found next to the tests")
-    }
-
     private var env: [String: String] = [:]
     private var cfg = ""
 
     /// Starts ffcol with stdout and stderr going to files (`<log>.out`, `<log>.err`).
     private func start(_ args: [String], log: String, extraEnv: [String: String] = [:]) throws -> Process {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try binary())
+        p.executableURL = URL(fileURLWithPath: try ffcolBinary())
         p.arguments = args
         var e = ProcessInfo.processInfo.environment
         for k in e.keys where k.hasPrefix("POLYGON_") || k.hasPrefix("MASSIVE_") || k.hasPrefix("AWS_") || k.hasPrefix("FFCOL_") { e[k] = nil }

@@ -1,45 +1,24 @@
 import Glibc
-import Foundation
 import FFCol
 import FFColConvert
 import CFuzzDriver
+import FuzzSupport
 
 // Input layout: byte 0 picks the split size, the mode (plain / gzip-wrapped) and the inflate
 // backend; the rest is the file content. A conversion must either succeed, producing a file
 // that verifies, or throw a ConvertError. Anything else (a crash, a trap, another error type)
 // is a finding.
 
-// In memory (tmpfs) where there is one: every run writes and fsyncs files, and an fsync on
-// a disk costs more than the run itself.
-let workDir: String = {
-    for base in ["/dev/shm", "/tmp"] {
-        var t = Array("\(base)/ffcol-fuzzcsv-XXXXXX".utf8CString)
-        if let p = mkdtemp(&t) { return String(cString: p) }
-    }
-    fatalError("mkdtemp failed in /dev/shm and /tmp")
-}()
+let workDir = makeWorkDir("fuzzcsv")
 
-/// Removes the work directory and what the runs left in it (at a normal exit; after a finding
-/// it stays for inspection).
-func removeWorkDir() {
-    try? FileManager.default.removeItem(atPath: workDir)
-}
-
+/// The bytes gzip-compressed in memory.
 func gzip(_ bytes: [UInt8]) -> [UInt8] {
-    let path = workDir + "/in.gz"
+    var out: [UInt8] = []
     do {
-        let w = try GzipWriter(path: path, level: 1)
+        let w = try GzipWriter(sink: { out.append(contentsOf: $0) }, level: 1)
         try bytes.withUnsafeBytes { try w.write($0) }
         try w.close()
     } catch { fatalError("gzip of fuzz input failed: \(error)") }
-    let src = try! FileSource(path: path)
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = try! buf.withUnsafeMutableBytes { try src.read(into: $0) }
-        if n == 0 { break }
-        out += buf[0..<n]
-    }
     return out
 }
 
@@ -74,8 +53,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 // SwiftPM links every executable with its own main, so libFuzzer's main is not used: run
 // libFuzzer's driver from here with the usual command line (-max_total_time=N corpus/ ...).
-_ = workDir
-atexit { removeWorkDir() }
 var fuzzArgc = CommandLine.argc
 var fuzzArgv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 exit(LLVMFuzzerRunDriver(&fuzzArgc, &fuzzArgv) { data, size in fuzz(data!, size) })

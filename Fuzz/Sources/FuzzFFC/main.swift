@@ -1,29 +1,15 @@
 import Glibc
-import Foundation
 import FFCol
 import FFColConvert
 import CFuzzDriver
+import FuzzSupport
 
 // Input layout: byte 0 selects raw mode (the rest is a whole .ffc file) or mutation mode (the
 // rest is a list of (offset, xor) edits applied to a small valid file built at startup).
 // Opening and verifying must either succeed or throw FFCError; reading tickers after a
 // successful open must not crash.
 
-// In memory (tmpfs) where there is one: every run writes and fsyncs files, and an fsync on
-// a disk costs more than the run itself.
-let workDir: String = {
-    for base in ["/dev/shm", "/tmp"] {
-        var t = Array("\(base)/ffcol-fuzzffc-XXXXXX".utf8CString)
-        if let p = mkdtemp(&t) { return String(cString: p) }
-    }
-    fatalError("mkdtemp failed in /dev/shm and /tmp")
-}()
-
-/// Removes the work directory and what the runs left in it (at a normal exit; after a finding
-/// it stays for inspection).
-func removeWorkDir() {
-    try? FileManager.default.removeItem(atPath: workDir)
-}
+let workDir = makeWorkDir("fuzzffc")
 
 let validFile: [UInt8] = {
     var csv = "ticker,volume,open,close,high,low,window_start,transactions\n"
@@ -38,16 +24,7 @@ let validFile: [UInt8] = {
     o.date = TradingDate(year: 2025, month: 9, day: 29)
     o.targetChunkRows = 4
     let r = try! Converter.convert(source: MemorySource(Array(csv.utf8), name: "seed.csv"), options: o)
-    let fd = open(r.output, O_RDONLY)
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = read(fd, &buf, buf.count)
-        if n <= 0 { break }
-        out += buf[0..<n]
-    }
-    close(fd)
-    return out
+    return readWholeFile(r.output)
 }()
 
 func check(_ bytes: [UInt8]) {
@@ -105,8 +82,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 // SwiftPM links every executable with its own main, so libFuzzer's main is not used: run
 // libFuzzer's driver from here with the usual command line (-max_total_time=N corpus/ ...).
-_ = workDir
-atexit { removeWorkDir() }
 var fuzzArgc = CommandLine.argc
 var fuzzArgv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 exit(LLVMFuzzerRunDriver(&fuzzArgc, &fuzzArgv) { data, size in fuzz(data!, size) })
