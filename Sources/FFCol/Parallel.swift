@@ -48,3 +48,126 @@ private final class WorkBox {
     let body: () -> Void
     init(_ b: @escaping () -> Void) { body = b }
 }
+
+// MARK: - Ordered read-ahead
+
+/// Produces the values for indices `0..<count` on background threads, at most `ahead` indices
+/// past the one the consumer is waiting for, and hands them out in index order: a consumer
+/// that works through dates one by one finds the next date already decoded.
+///
+/// `next()` must be called from one thread at a time. Dropping the prefetcher (or calling
+/// `cancel()`) stops the workers after the values they are producing and waits for them, so
+/// no thread outlives it. `produce` must be safe to call concurrently.
+public final class OrderedPrefetch<T> {
+    private let state: PrefetchState<T>
+    private var threads: [pthread_t] = []
+    private var taken = 0
+
+    public init(count: Int, threads: Int, ahead: Int, _ produce: @escaping (Int) -> T) {
+        let s = PrefetchState<T>(count: count, ahead: max(1, ahead), produce: produce)
+        state = s
+        // One index needs no thread: it is produced by `next()` itself.
+        let n = count > 1 ? max(0, min(threads, count)) : 0
+        for _ in 0..<n {
+            var t = pthread_t()
+            let ctx = Unmanaged.passRetained(WorkBox { s.work() }).toOpaque()
+            let rc = pthread_create(&t, nil, { raw in
+                Unmanaged<WorkBox>.fromOpaque(raw!).takeRetainedValue().body()
+                return nil
+            }, ctx)
+            if rc == 0 { self.threads.append(t) } else { Unmanaged<WorkBox>.fromOpaque(ctx).release() }
+        }
+    }
+
+    deinit { cancel() }
+
+    /// The value for the next index, waiting for it if it is still being produced; nil after
+    /// the last index (or after `cancel()`).
+    public func next() -> T? {
+        guard taken < state.count, !state.isCancelled else { return nil }
+        let i = taken
+        taken += 1
+        // Without worker threads (none could be started, or one index only), produce here.
+        if threads.isEmpty { return state.produce(i) }
+        return state.take(i)
+    }
+
+    /// Stops the workers (values being produced are finished and dropped) and waits for them.
+    public func cancel() {
+        state.cancel()
+        for t in threads { pthread_join(t, nil) }
+        threads = []
+    }
+}
+
+private final class PrefetchState<T>: @unchecked Sendable {
+    let count: Int
+    let ahead: Int
+    let produce: (Int) -> T
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // All below under `mutex`.
+    private var nextToProduce = 0
+    private var waitingFor = 0
+    private var cancelled = false
+    private var ready: [Bool]
+    private var values: [T?]
+
+    init(count: Int, ahead: Int, produce: @escaping (Int) -> T) {
+        self.count = count; self.ahead = ahead; self.produce = produce
+        ready = Array(repeating: false, count: count)
+        values = Array(repeating: nil, count: count)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(changed, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(changed); changed.deallocate()
+        pthread_mutex_destroy(mutex); mutex.deallocate()
+    }
+
+    var isCancelled: Bool {
+        pthread_mutex_lock(mutex); defer { pthread_mutex_unlock(mutex) }
+        return cancelled
+    }
+
+    /// A worker: takes the next index while it is within `ahead` of the consumer.
+    func work() {
+        pthread_mutex_lock(mutex)
+        while true {
+            while !cancelled, nextToProduce < count, nextToProduce >= waitingFor + ahead {
+                pthread_cond_wait(changed, mutex)
+            }
+            if cancelled || nextToProduce >= count { break }
+            let i = nextToProduce
+            nextToProduce += 1
+            pthread_mutex_unlock(mutex)
+            let v = produce(i)
+            pthread_mutex_lock(mutex)
+            values[i] = v
+            ready[i] = true
+            pthread_cond_broadcast(changed)
+        }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// The consumer: waits for index `i`, takes its value and lets the workers move on.
+    func take(_ i: Int) -> T {
+        pthread_mutex_lock(mutex); defer { pthread_mutex_unlock(mutex) }
+        waitingFor = i
+        pthread_cond_broadcast(changed)
+        while !ready[i] { pthread_cond_wait(changed, mutex) }
+        let v = values[i]!
+        values[i] = nil
+        waitingFor = i + 1
+        pthread_cond_broadcast(changed)
+        return v
+    }
+
+    func cancel() {
+        pthread_mutex_lock(mutex)
+        cancelled = true
+        pthread_cond_broadcast(changed)
+        pthread_mutex_unlock(mutex)
+    }
+}

@@ -68,8 +68,9 @@ public struct SeriesColumns: Sendable {
 }
 
 extension TickerSeries {
-    /// All dates' rows at once as contiguous column arrays with per-date offsets, loading
-    /// one file at a time. Throws the first error (a damaged or unreadable file).
+    /// All dates' rows at once as contiguous column arrays with per-date offsets (dates are
+    /// decoded ahead on the series' threads, as by `forEach`). Throws the first error (a
+    /// damaged or unreadable file).
     public func loadColumns() throws -> SeriesColumns {
         var out = SeriesColumns(ticker: ticker)
         try forEach { out.append($0) }

@@ -52,12 +52,13 @@ public struct Store: Sendable {
     }
 
     /// One ticker's bars across a date range, one entry per date that has rows (missing
-    /// dates are simply absent). Files are opened and decoded one at a time, lazily, as the
-    /// sequence is iterated.
+    /// dates are simply absent), in date order. Iterating opens and decodes the dates ahead of
+    /// the consumer on `threads` background threads (at most `4 * threads` dates ahead, so
+    /// memory stays bounded however long the range is).
     public func bars(ticker: String, dataset: Dataset, from: TradingDate? = nil, to: TradingDate? = nil,
-                     columns: [Column] = Column.allCases) -> TickerSeries {
+                     columns: [Column] = Column.allCases, threads: Int = Store.defaultThreads) -> TickerSeries {
         TickerSeries(store: self, ticker: ticker, dataset: dataset, dates: dates(dataset: dataset, from: from, to: to),
-                     columns: columns)
+                     columns: columns, threads: threads)
     }
 
     /// Names in a directory, excluding `.` and `..` and hidden entries; empty if unreadable.
@@ -74,7 +75,7 @@ public struct Store: Sendable {
     }
 }
 
-/// A ticker's bars over several dates, loaded one date at a time.
+/// A ticker's bars over several dates, decoded ahead of the consumer on background threads.
 ///
 /// Not a `Sequence` on purpose: a `for ... in` loop could not report a damaged file. Use
 /// `forEach` (throws the first error) or `load()`; `makeIterator()` gives an iterator whose
@@ -86,45 +87,60 @@ public struct TickerSeries {
     /// The dates that have a file (not all of them need hold the ticker).
     public let dates: [TradingDate]
     public let columns: [Column]
+    /// Background threads that open and decode dates ahead of the consumer (0: none, each
+    /// date is decoded when it is asked for).
+    public let threads: Int
 
-    /// Opens one date at a time; check `error` after the loop.
+    public init(store: Store, ticker: String, dataset: Dataset, dates: [TradingDate], columns: [Column],
+                threads: Int = Store.defaultThreads) {
+        self.store = store; self.ticker = ticker; self.dataset = dataset; self.dates = dates
+        self.columns = columns; self.threads = max(0, threads)
+    }
+
+    /// Yields the dates' bars in date order; check `error` after the loop. Dates after the
+    /// first error are not yielded. Dropping the iterator stops its background threads.
     public struct Iterator: IteratorProtocol {
-        let s: TickerSeries
-        var i = 0
+        let ahead: OrderedPrefetch<Result<Bars?, Error>>
         /// The first error met while opening or decoding a file; iteration stops there.
         public private(set) var error: Error?
         public mutating func next() -> Bars? {
-            while i < s.dates.count, error == nil {
-                let d = s.dates[i]
-                i += 1
-                do {
-                    if let f = try s.store.open(dataset: s.dataset, date: d),
-                       let b = try f.bars(ticker: s.ticker, columns: s.columns) { return b }
-                } catch { self.error = error }
+            guard error == nil else { return nil }
+            while let r = ahead.next() {
+                switch r {
+                case .success(let b?): return b
+                case .success(nil): continue
+                case .failure(let e):
+                    error = e
+                    ahead.cancel()
+                    return nil
+                }
             }
             return nil
         }
     }
-    public func makeIterator() -> Iterator { Iterator(s: self) }
 
-    /// Calls `body` with each date's bars, in date order, loading one file at a time.
-    /// Throws the first error (a damaged or unreadable file, or one thrown by `body`).
-    public func forEach(_ body: (Bars) throws -> Void) throws {
-        for d in dates {
-            if let f = try store.open(dataset: dataset, date: d), let b = try f.bars(ticker: ticker, columns: columns) {
-                try body(b)
+    public func makeIterator() -> Iterator {
+        let s = self
+        return Iterator(ahead: OrderedPrefetch(count: dates.count, threads: threads, ahead: 4 * max(1, threads)) { i in
+            Result { () throws -> Bars? in
+                guard let f = try s.store.open(dataset: s.dataset, date: s.dates[i]) else { return nil }
+                return try f.bars(ticker: s.ticker, columns: s.columns)
             }
-        }
+        })
+    }
+
+    /// Calls `body` with each date's bars, in date order. Throws the first error (a damaged
+    /// or unreadable file, or one thrown by `body`).
+    public func forEach(_ body: (Bars) throws -> Void) throws {
+        var it = makeIterator()
+        while let b = it.next() { try body(b) }
+        if let e = it.error { throw e }
     }
 
     /// All dates' bars, throwing the first error.
     public func load() throws -> [Bars] {
         var out: [Bars] = []
-        for d in dates {
-            if let f = try store.open(dataset: dataset, date: d), let b = try f.bars(ticker: ticker, columns: columns) {
-                out.append(b)
-            }
-        }
+        try forEach { out.append($0) }
         return out
     }
 }

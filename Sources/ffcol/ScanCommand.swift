@@ -149,16 +149,20 @@ struct ScanCommand: ParsableCommand {
                 files[d] = nil
             }
         } else {
+            // Dates are opened and decoded ahead of the printing on background threads (at
+            // most 2 per thread ahead: an underlying's contracts can be many rows a day).
+            let threads = Store.defaultThreads
             outer: for t in tickers {
-                for d in dates {
-                    guard let f = try file(d) else { continue }
-                    let series: [Bars]
-                    if ds.isOptions && !t.hasPrefix("O:") {
-                        series = try f.contracts(underlying: t, columns: load)
-                    } else {
-                        series = try f.bars(ticker: t, columns: load).map { [$0] } ?? []
+                let underlying = ds.isOptions && !t.hasPrefix("O:")
+                let ahead = OrderedPrefetch(count: dates.count, threads: threads, ahead: 2 * threads) { i in
+                    Result { () throws -> [Bars] in
+                        guard let f = try store.open(dataset: ds, date: dates[i]) else { return [] }
+                        if underlying { return try f.contracts(underlying: t, columns: load) }
+                        return try f.bars(ticker: t, columns: load).map { [$0] } ?? []
                     }
-                    for b in series where !emit(b) { break outer }
+                }
+                while let r = ahead.next() {
+                    for b in try r.get() where !emit(b) { break outer }
                 }
             }
         }

@@ -129,6 +129,17 @@ final class ConvertCLITests: XCTestCase {
         let scanBad = try ffcol(["scan", "--root", work + "/data", "--dataset", "stocks_minute", "--format", "csv"])
         XCTAssertNotEqual(scanBad.status, 0)
         XCTAssertTrue(scanBad.err.contains("2025-09-29.ffc"), scanBad.err)
+        // One ticker across the dates (decoded ahead on other threads): the damaged date's error,
+        // after the rows of the dates before it.
+        // The first ticker of the damaged file: its rows are in the first chunk, where byte 100 is.
+        let firstTicker = try XCTUnwrap(referenceRows(zcat(stocksFile("2025-09-29"))).map { String(decoding: $0.ticker, as: UTF8.self) }.min())
+        let tickerBad = try ffcol(["scan", "--root", work + "/data", "--dataset", "stocks_minute", "--ticker", firstTicker, "--format", "csv"])
+        XCTAssertNotEqual(tickerBad.status, 0)
+        XCTAssertTrue(tickerBad.err.contains("2025-09-29.ffc") && tickerBad.err.contains("checksum"), tickerBad.err)
+        var before: [RefRow] = []
+        for d in days where d < "2025-09-29" { before += sortedRef(sourceRows(zcat(stocksFile(d))) { $0 == firstTicker }) }
+        XCTAssertGreaterThan(before.count, 0)
+        XCTAssertEqual(parseCSVOutput(tickerBad.out), before)
     }
 
     func testBadInputFailsCleanlyAndOthersStillConvert() throws {

@@ -79,6 +79,56 @@ final class ReaderTests: XCTestCase {
         }
     }
 
+    func testSeriesIsTheSameWithAnyNumberOfReadAheadThreads() throws {
+        let store = Store(root: root)
+        // Reference: each file on its own, on this thread.
+        var want: [(TradingDate, [Bar])] = []
+        for d in store.dates(dataset: .stocksMinute) {
+            if let b = try XCTUnwrap(store.open(dataset: .stocksMinute, date: d)).bars(ticker: "AAPL") { want.append((d, Array(b))) }
+        }
+        XCTAssertEqual(want.count, 3)
+        for threads in [0, 1, 2, 5] {
+            let got = try store.bars(ticker: "AAPL", dataset: .stocksMinute, threads: threads).load()
+            XCTAssertEqual(got.map(\.date), want.map(\.0), "threads \(threads)")
+            XCTAssertEqual(got.map { Array($0) }, want.map(\.1), "threads \(threads)")
+            let closes = try store.bars(ticker: "AAPL", dataset: .stocksMinute, columns: [.close], threads: threads).loadColumns()
+            XCTAssertEqual(closes.close, want.flatMap { $0.1.map(\.close) }, "threads \(threads)")
+            // An iterator dropped after its first date stops cleanly.
+            var it = store.bars(ticker: "AAPL", dataset: .stocksMinute, threads: threads).makeIterator()
+            XCTAssertEqual(it.next()?.date, want[0].0)
+        }
+    }
+
+    func testSeriesStopsAtADamagedDate() throws {
+        let store = Store(root: root)
+        let p = store.path(dataset: .stocksMinute, date: TradingDate("2025-09-26")!)
+        let f = try FFCFile(path: p)
+        let ci = try XCTUnwrap(f.chunkIndex(containing: Array("AAPL".utf8)))
+        let b = f.footer.chunks[ci].columns[Column.close.rawValue].block
+        let fd = open(p, O_RDWR)
+        var byte: UInt8 = 0
+        pread(fd, &byte, 1, off_t(b.offset) + 5)
+        byte ^= 0x10
+        pwrite(fd, &byte, 1, off_t(b.offset) + 5)
+        close(fd)
+        let want = FFCError.checksum(path: p, chunk: ci, column: "close")
+        for threads in [0, 2] {
+            let series = store.bars(ticker: "AAPL", dataset: .stocksMinute, threads: threads)
+            // The date before the damaged one is yielded, then iteration stops with the error.
+            var it = series.makeIterator()
+            XCTAssertEqual(it.next()?.date, TradingDate("2025-09-25"))
+            XCTAssertNil(it.next())
+            XCTAssertEqual(it.error as? FFCError, want)
+            XCTAssertNil(it.next())
+            XCTAssertThrowsError(try series.load()) { XCTAssertEqual($0 as? FFCError, want) }
+            // An error thrown by the body ends the loop too.
+            struct Stop: Error {}
+            var seen = 0
+            XCTAssertThrowsError(try series.forEach { _ in seen += 1; throw Stop() }) { XCTAssertTrue($0 is Stop) }
+            XCTAssertEqual(seen, 1)
+        }
+    }
+
     func testSeriesAcrossDatesAndConcurrentLookups() throws {
         let store = Store(root: root)
         let series = try store.bars(ticker: "AAPL", dataset: .stocksMinute).load()
