@@ -3,8 +3,8 @@
 /// Many tickers over a date range, iterated in time order: per date, a k-way merge on
 /// `window_start` across the tickers' bars (ties in ticker-list order).
 ///
-/// Files are opened one date at a time; a ticker with no rows on a date simply takes no
-/// part that day. Per row nothing is allocated: bars are read from the decoded columns and
+/// Dates are opened and decoded ahead of the iteration on `threads` background threads (at
+/// most 2 dates per thread ahead); a ticker with no rows on a date simply takes no part that day. Per row nothing is allocated: bars are read from the decoded columns and
 /// the cross-section buffers are reused from minute to minute.
 ///
 /// ```swift
@@ -19,9 +19,13 @@ public struct Universe: Sendable {
     public let tickers: [String]
     /// The dates that have a file, ascending.
     public let dates: [TradingDate]
+    /// Background threads that decode dates ahead of the iteration (0: none).
+    public let threads: Int
 
-    public init(store: Store, dataset: Dataset, tickers: [String], dates: [TradingDate]) {
+    public init(store: Store, dataset: Dataset, tickers: [String], dates: [TradingDate],
+                threads: Int = Store.defaultThreads) {
         self.store = store; self.dataset = dataset; self.tickers = tickers; self.dates = dates
+        self.threads = max(0, threads)
     }
 
     /// The tickers' bars on one date, indexed like `tickers` (nil where a ticker has no rows).
@@ -30,12 +34,25 @@ public struct Universe: Sendable {
         return try tickers.map { try f.bars(ticker: $0) }
     }
 
+    /// Calls `body` with each date and its tickers' bars (`bars(on:)`), in date order, the
+    /// next dates decoded ahead on the background threads. Throws the first error.
+    public func forEachDate(_ body: (TradingDate, [Bars?]) throws -> Void) throws {
+        let u = self
+        let ahead = OrderedPrefetch(count: dates.count, threads: threads, ahead: 2 * max(1, threads)) { i in
+            Result { try u.bars(on: u.dates[i]) }
+        }
+        var i = 0
+        while let day = ahead.next() {
+            try body(dates[i], try day.get())
+            i += 1
+        }
+    }
+
     /// Calls `body(date, tickerIndex, bar)` for every bar of every ticker, in order of
     /// (date, window_start, ticker index). Throws the first error.
     public func forEachBar(_ body: (TradingDate, Int, Bar) throws -> Void) throws {
         var heap = MergeHeap()
-        for d in dates {
-            let day = try bars(on: d)
+        try forEachDate { d, day in
             heap.reset(day)
             while let (k, row) = heap.pop() { try body(d, k, day[k]![row]) }
         }
@@ -47,8 +64,7 @@ public struct Universe: Sendable {
     public func forEachMinute(_ body: (CrossSection) throws -> Void) throws {
         var heap = MergeHeap()
         var cs = CrossSection(date: dates.first ?? TradingDate(year: 1970, month: 1, day: 1)!, windowStart: 0)
-        for d in dates {
-            let day = try bars(on: d)
+        try forEachDate { d, day in
             heap.reset(day)
             cs.date = d
             while let (k, row) = heap.pop() {
@@ -137,8 +153,10 @@ struct MergeHeap {
 
 extension Store {
     /// Many tickers over a date range, for time-ordered iteration (see `Universe`).
-    public func universe(tickers: [String], dataset: Dataset, from: TradingDate? = nil, to: TradingDate? = nil) -> Universe {
-        Universe(store: self, dataset: dataset, tickers: tickers, dates: dates(dataset: dataset, from: from, to: to))
+    public func universe(tickers: [String], dataset: Dataset, from: TradingDate? = nil, to: TradingDate? = nil,
+                         threads: Int = Store.defaultThreads) -> Universe {
+        Universe(store: self, dataset: dataset, tickers: tickers, dates: dates(dataset: dataset, from: from, to: to),
+                 threads: threads)
     }
 
     /// Every ticker of one date as a single columnar table (nil if there is no file).

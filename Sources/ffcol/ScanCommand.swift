@@ -121,49 +121,42 @@ struct ScanCommand: ParsableCommand {
         let load = transform.loadColumns(cols)
         let emit = { (b: Bars) -> Bool in transform.print(b, printer) }
         printer.begin()
-        var files: [TradingDate: FFCFile] = [:]
-        func file(_ d: TradingDate) throws -> FFCFile? {
-            if let f = files[d] { return f }
-            let f = try store.open(dataset: ds, date: d)
-            files[d] = f
-            return f
+        /// Prints what `select` takes from each date's file, in date order; the dates are opened
+        /// and decoded ahead of the printing on background threads (at most 2 per thread ahead:
+        /// an underlying's contracts can be many rows a day). False once the row limit is hit.
+        func emitDates(_ select: @escaping (FFCFile) throws -> [Bars]) throws -> Bool {
+            let threads = Store.defaultThreads
+            let ahead = OrderedPrefetch(count: dates.count, threads: threads, ahead: 2 * threads) { i in
+                Result { () throws -> [Bars] in try store.open(dataset: ds, date: dates[i]).map(select) ?? [] }
+            }
+            while let r = ahead.next() {
+                for b in try r.get() where !emit(b) { return false }
+            }
+            return true
         }
         if !chain.underlying.isEmpty {
             guard ds.isOptions else { throw Failure("--underlying needs an options dataset; \(ds.rawValue) is not one") }
             let filter = chain.filter
-            outer: for u in chain.underlying {
-                for d in dates {
-                    guard let f = try file(d) else { continue }
-                    for c in try f.chain(underlying: u, filter: filter, columns: load).contracts where !emit(c.bars) { break outer }
-                }
+            for u in chain.underlying {
+                guard try emitDates({ f in try f.chain(underlying: u, filter: filter, columns: load).contracts.map(\.bars) }) else { break }
             }
         } else if tickers.isEmpty {
-            outer: for d in dates {
-                guard let f = try file(d) else { continue }
+            for d in dates {
+                guard let f = try store.open(dataset: ds, date: d) else { continue }
                 var stop = false
                 try f.forEachTicker(columns: load) { b in
                     stop = !emit(b)
                     return !stop
                 }
-                if stop { break outer }
-                files[d] = nil
+                if stop { break }
             }
         } else {
-            // Dates are opened and decoded ahead of the printing on background threads (at
-            // most 2 per thread ahead: an underlying's contracts can be many rows a day).
-            let threads = Store.defaultThreads
-            outer: for t in tickers {
+            for t in tickers {
                 let underlying = ds.isOptions && !t.hasPrefix("O:")
-                let ahead = OrderedPrefetch(count: dates.count, threads: threads, ahead: 2 * threads) { i in
-                    Result { () throws -> [Bars] in
-                        guard let f = try store.open(dataset: ds, date: dates[i]) else { return [] }
-                        if underlying { return try f.contracts(underlying: t, columns: load) }
-                        return try f.bars(ticker: t, columns: load).map { [$0] } ?? []
-                    }
-                }
-                while let r = ahead.next() {
-                    for b in try r.get() where !emit(b) { break outer }
-                }
+                guard try emitDates({ f in
+                    if underlying { return try f.contracts(underlying: t, columns: load) }
+                    return try f.bars(ticker: t, columns: load).map { [$0] } ?? []
+                }) else { break }
             }
         }
         printer.end()

@@ -71,7 +71,13 @@ final class UniverseTests: XCTestCase {
     func testUniverseInTimeOrder() throws {
         let store = Store(root: root)
         let tickers = ["SPY", "AAPL", patchyTicker(), "NOSUCH", "ZVZZT"]
-        let u = store.universe(tickers: tickers, dataset: .stocksMinute, to: TradingDate("2025-09-29"))
+        for threads in [0, 1, 2, 5] {
+            try checkUniverse(store.universe(tickers: tickers, dataset: .stocksMinute, to: TradingDate("2025-09-29"), threads: threads),
+                              tickers)
+        }
+    }
+
+    func checkUniverse(_ u: Universe, _ tickers: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(u.dates.count, 3)
         struct Item: Equatable { var d: TradingDate; var k: Int; var bar: Bar }
         var want: [Item] = []
@@ -100,7 +106,31 @@ final class UniverseTests: XCTestCase {
         }
         XCTAssertEqual(i, want.count)
         let distinct = Set(want.map { "\($0.d) \($0.bar.windowStart)" }).count
-        XCTAssertEqual(minutes.count, distinct)
+        XCTAssertEqual(minutes.count, distinct, "threads \(u.threads)", file: file, line: line)
+    }
+
+    func testUniverseStopsAtADamagedDate() throws {
+        let store = Store(root: root)
+        let d = TradingDate("2025-09-29")!
+        let p = store.path(dataset: .stocksMinute, date: d)
+        let f = try FFCFile(path: p)
+        let ci = try XCTUnwrap(f.chunkIndex(containing: Array("SPY".utf8)))
+        let b = f.footer.chunks[ci].columns[Column.volume.rawValue].block
+        let fd = open(p, O_RDWR)
+        var byte: UInt8 = 0
+        pread(fd, &byte, 1, off_t(b.offset) + 7)
+        byte ^= 0x01
+        pwrite(fd, &byte, 1, off_t(b.offset) + 7)
+        close(fd)
+        for threads in [0, 2] {
+            let u = store.universe(tickers: ["AAPL", "SPY"], dataset: .stocksMinute, threads: threads)
+            var dates: [TradingDate] = []
+            XCTAssertThrowsError(try u.forEachBar { date, _, _ in if dates.last != date { dates.append(date) } }) {
+                XCTAssertEqual($0 as? FFCError, .checksum(path: p, chunk: ci, column: "volume"))
+            }
+            // The dates before the damaged one were delivered whole, then the error.
+            XCTAssertEqual(dates, days.prefix(2).map { TradingDate($0)! }, "threads \(threads)")
+        }
     }
 
     func testDayTable() throws {
