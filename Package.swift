@@ -30,9 +30,12 @@ let package = Package(
         // DWARF 4 like the Swift objects: valgrind 3.19 (Debian 12) cannot read clang's DWARF 5
         // and refuses to run the binary, which the profiling notes in docs/PERFORMANCE.md use.
         .target(name: "CCurl", path: "Sources/CCurl", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
+        // Data-parallel loops of the reader as static inline C (SSE2 on x86-64, portable C
+        // elsewhere): a header only, nothing to build or link.
+        .systemLibrary(name: "CFFColKernels", path: "Sources/CFFColKernels"),
 
         // MARK: Libraries
-        .target(name: "FFCol", dependencies: ["CZstd"]),
+        .target(name: "FFCol", dependencies: ["CZstd", "CFFColKernels"]),
         .target(name: "FFColConvert", dependencies: ["FFCol", "CZlib", "CZstd", "CIsal"]),
         // S3 access (libcurl + SigV4), catalog and trading calendar.
         .target(name: "FFColS3", dependencies: ["FFCol", "FFColConvert", "CCurl"]),
@@ -51,7 +54,7 @@ let package = Package(
             name: "ffcol-example-backtest", dependencies: ["FFCol", "FFColConvert"], path: "Examples/Backtest"),
 
         // MARK: Tests
-        .testTarget(name: "FFColTests", dependencies: ["FFCol", "FFColConvert"]),
+        .testTarget(name: "FFColTests", dependencies: ["FFCol", "FFColConvert", "CFFColKernels"]),
         .testTarget(name: "FFColConvertTests", dependencies: ["FFCol", "FFColConvert"]),
         .testTarget(name: "FFColS3Tests", dependencies: ["FFCol", "FFColConvert", "FFColS3"]),
     ],

@@ -216,16 +216,26 @@ final class CodecTests: XCTestCase {
     func testDecodingARowRangeEqualsTheSliceOfAFullDecode() throws {
         var r: UInt64 = 3
         func next() -> UInt64 { r = r &* 6364136223846793005 &+ 1442695040888963407; return r >> 11 }
+        /// A rising walk: deltas of step...2*step need `step`'s width, offsets a wider one.
+        func walk(_ n: Int, step: Int64) -> [Int64] {
+            var x: Int64 = 1 << 40
+            return (0..<n).map { _ in x += step + Int64(next() % UInt64(step)); return x }
+        }
         let sets: [[Int64]] = [
             (0..<3000).map { 1_759_152_600_000_000_000 + Int64($0) * 60_000_000_000 },   // delta, width 1
             (0..<3000).map { _ in Int64(next() % 300) },                                 // FOR, width 2
+            (0..<3001).map { _ in Int64(next() % 4_000_000_000) },                       // FOR, width 4
+            walk(3003, step: 300),                                                        // delta, width 2
+            walk(2999, step: 1 << 20),                                                    // delta, width 4
             (0..<3000).map { _ in Int64(bitPattern: next() << 11) },                     // width 8
             (0..<3000).map { Int64($0 % 17) - 8 },
             [42, 42, 42],
         ]
+        var widths: Set<[UInt8]> = []
         for v in sets {
             var w = ByteWriter()
             v.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+            widths.insert(Array(w.bytes[0..<3]))  // mode, width, flags
             for _ in 0..<40 {
                 let a = Int(next() % UInt64(v.count)), b = a + Int(next() % UInt64(v.count - a + 1))
                 var out = [Int64](repeating: 0, count: b - a)
@@ -237,6 +247,8 @@ final class CodecTests: XCTestCase {
                 XCTAssertEqual(out, Array(v[a..<b]), "rows \(a)..<\(b)")
             }
         }
+        // Byte planes of widths 2 and 4 in both modes are among them.
+        XCTAssertTrue([[0, 2, 1], [0, 4, 1], [1, 2, 1], [1, 4, 1]].allSatisfy(widths.contains), "\(widths)")
     }
 
     func testFloatCodecIsBitExact() throws {

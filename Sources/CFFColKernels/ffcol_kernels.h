@@ -1,0 +1,59 @@
+#ifndef FFCOL_KERNELS_H
+#define FFCOL_KERNELS_H
+// Small data-parallel loops of the reader that Swift's auto-vectoriser handles poorly, as
+// static inline C (no library to build or link: Swift inlines them). Each has a portable C
+// version; on x86-64 an SSE2 one (SSE2 is part of the x86-64 base).
+//
+// Every pointer must cover n elements (the caller's bounds check); loads and stores are
+// unaligned. SwiftPM does not rebuild the Swift files that import this header when only the
+// header changes: touch them (Sources/FFCol/Codec.swift) after editing it.
+#include <stddef.h>
+#include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/// Byte planes of width 2 to values: t[i] = b0[i] | b1[i] << 8 for i < n.
+static inline void ffcol_gather_planes2(const uint8_t *b0, const uint8_t *b1, uint32_t *t, size_t n) {
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(b0 + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(b1 + i));
+        __m128i lo = _mm_unpacklo_epi8(a, b);  // rows 0-7 as 16-bit values
+        __m128i hi = _mm_unpackhi_epi8(a, b);  // rows 8-15
+        _mm_storeu_si128((__m128i *)(t + i), _mm_unpacklo_epi16(lo, zero));
+        _mm_storeu_si128((__m128i *)(t + i + 4), _mm_unpackhi_epi16(lo, zero));
+        _mm_storeu_si128((__m128i *)(t + i + 8), _mm_unpacklo_epi16(hi, zero));
+        _mm_storeu_si128((__m128i *)(t + i + 12), _mm_unpackhi_epi16(hi, zero));
+    }
+#endif
+    for (; i < n; i++) t[i] = (uint32_t)b0[i] | (uint32_t)b1[i] << 8;
+}
+
+/// Byte planes of width 4 to values: t[i] = b0[i] | b1[i] << 8 | b2[i] << 16 | b3[i] << 24
+/// for i < n.
+static inline void ffcol_gather_planes4(const uint8_t *b0, const uint8_t *b1, const uint8_t *b2,
+                                        const uint8_t *b3, uint32_t *t, size_t n) {
+    size_t i = 0;
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(b0 + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(b1 + i));
+        __m128i c = _mm_loadu_si128((const __m128i *)(b2 + i));
+        __m128i d = _mm_loadu_si128((const __m128i *)(b3 + i));
+        __m128i ablo = _mm_unpacklo_epi8(a, b), abhi = _mm_unpackhi_epi8(a, b);  // low 16 bits
+        __m128i cdlo = _mm_unpacklo_epi8(c, d), cdhi = _mm_unpackhi_epi8(c, d);  // high 16 bits
+        _mm_storeu_si128((__m128i *)(t + i), _mm_unpacklo_epi16(ablo, cdlo));
+        _mm_storeu_si128((__m128i *)(t + i + 4), _mm_unpackhi_epi16(ablo, cdlo));
+        _mm_storeu_si128((__m128i *)(t + i + 8), _mm_unpacklo_epi16(abhi, cdhi));
+        _mm_storeu_si128((__m128i *)(t + i + 12), _mm_unpackhi_epi16(abhi, cdhi));
+    }
+#endif
+    for (; i < n; i++) {
+        t[i] = (uint32_t)b0[i] | (uint32_t)b1[i] << 8 | (uint32_t)b2[i] << 16 | (uint32_t)b3[i] << 24;
+    }
+}
+
+#endif
