@@ -59,6 +59,40 @@ final class DecimalFormTests: XCTestCase {
         }
     }
 
+    /// Every short decimal shape (the SWAR fast path's territory and just beyond) parses to
+    /// exactly what the digit-by-digit general path gives, and leaves the pointer on the next field.
+    func testFastPathsAgreeWithTheGeneralPath() throws {
+        let parser = CSVParser(fileName: "t")
+        let digits = ["", "0", "5", "00", "10", "90", "07", "123", "100", "1000", "9999", "12345", "100000", "1234567", "10000000"]
+        var checked = 0
+        for sign in ["", "-"] {
+            for ip in digits {
+                for dot in [false, true] {
+                    for fp in dot ? digits : [""] {
+                        let text = sign + ip + (dot ? "." : "") + fp
+                        let bytes = Array((text + ",1759152600000000000,1\n").utf8)
+                        bytes.withUnsafeBufferPointer { b in
+                            let end = b.baseAddress! + b.count
+                            var p0 = b.baseAddress!
+                            let general = Result { try parser.parseFloatGeneral(&p0, end, field: 2) }
+                            var p1 = b.baseAddress!
+                            let fast = Result { try parser.parseFloat(&p1, end, field: 2) }
+                            switch (fast, general) {
+                            case let (.success(a), .success(b)):
+                                XCTAssertEqual(a, b, text)
+                                XCTAssertEqual(p1, p0, text)
+                            case (.failure, .failure): break
+                            default: XCTFail("\(text): \(fast) vs \(general)")
+                            }
+                        }
+                        checked += 1
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(checked, 2 * 15 * 16)
+    }
+
     func testIntegersMatchSwift() throws {
         var g = MiniCSV(seed: 13)
         let parser = CSVParser(fileName: "t")
