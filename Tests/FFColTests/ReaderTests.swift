@@ -66,14 +66,7 @@ final class ReaderTests: XCTestCase {
     func testParallelScanReportsACorruptFile() throws {
         let store = Store(root: root)
         let p = store.path(dataset: .stocksMinute, date: TradingDate("2025-09-26")!)
-        let f = try FFCFile(path: p)
-        let b = f.footer.chunks[3].columns[Column.volume.rawValue].block
-        let fd = open(p, O_RDWR)
-        var byte: UInt8 = 0
-        pread(fd, &byte, 1, off_t(b.offset) + 3)
-        byte ^= 0x40
-        pwrite(fd, &byte, 1, off_t(b.offset) + 3)
-        close(fd)
+        try damageBlock(p, chunk: 3, column: .volume, byte: 3, mask: 0x40)
         XCTAssertThrowsError(try store.forEachChunk(dataset: .stocksMinute, columns: [.volume], threads: 2) { _, _ in }) { e in
             XCTAssertEqual(e as? FFCError, .checksum(path: p, chunk: 3, column: "volume"))
         }
@@ -102,15 +95,7 @@ final class ReaderTests: XCTestCase {
     func testSeriesStopsAtADamagedDate() throws {
         let store = Store(root: root)
         let p = store.path(dataset: .stocksMinute, date: TradingDate("2025-09-26")!)
-        let f = try FFCFile(path: p)
-        let ci = try XCTUnwrap(f.chunkIndex(containing: Array("AAPL".utf8)))
-        let b = f.footer.chunks[ci].columns[Column.close.rawValue].block
-        let fd = open(p, O_RDWR)
-        var byte: UInt8 = 0
-        pread(fd, &byte, 1, off_t(b.offset) + 5)
-        byte ^= 0x10
-        pwrite(fd, &byte, 1, off_t(b.offset) + 5)
-        close(fd)
+        let ci = try damageBlock(p, ticker: "AAPL", column: .close, byte: 5, mask: 0x10)
         let want = FFCError.checksum(path: p, chunk: ci, column: "close")
         for threads in [0, 2] {
             let series = store.bars(ticker: "AAPL", dataset: .stocksMinute, threads: threads)

@@ -113,15 +113,7 @@ final class UniverseTests: XCTestCase {
         let store = Store(root: root)
         let d = TradingDate("2025-09-29")!
         let p = store.path(dataset: .stocksMinute, date: d)
-        let f = try FFCFile(path: p)
-        let ci = try XCTUnwrap(f.chunkIndex(containing: Array("SPY".utf8)))
-        let b = f.footer.chunks[ci].columns[Column.volume.rawValue].block
-        let fd = open(p, O_RDWR)
-        var byte: UInt8 = 0
-        pread(fd, &byte, 1, off_t(b.offset) + 7)
-        byte ^= 0x01
-        pwrite(fd, &byte, 1, off_t(b.offset) + 7)
-        close(fd)
+        let ci = try damageBlock(p, ticker: "SPY", column: .volume, byte: 7, mask: 0x01)
         for threads in [0, 2] {
             let u = store.universe(tickers: ["AAPL", "SPY"], dataset: .stocksMinute, threads: threads)
             var dates: [TradingDate] = []
