@@ -29,7 +29,7 @@ clean:
 
 # libFuzzer targets (Fuzz/, built with AddressSanitizer): FuzzCSV (parser, line assembler,
 # gzip-wrapped input), FuzzGzip (the gzip input path alone, zlib and ISA-L must agree) and
-# FuzzFFC (header, footer and chunk decoders). Seeds come from `ffcol synth` and broken files
+# FuzzFFC (header, footer and chunk decoders), FuzzBlocks (the block decoders behind the checksums). Seeds come from `ffcol synth` and broken files
 # (scripts/fuzz-seeds.sh); corpora grow in fuzz-corpus/, findings land in fuzz-artifacts/.
 # One target: make fuzz FUZZ_TARGETS=FuzzGzip FUZZ_SECONDS=600
 FUZZ_SECONDS ?= 60

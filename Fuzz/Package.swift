@@ -25,6 +25,11 @@ let package = Package(
         .executableTarget(
             name: "FuzzFFC",
             dependencies: [.product(name: "FFCol", package: "ffcol"), .product(name: "FFColConvert", package: "ffcol"), "CFuzzDriver", "FuzzSupport"]),
+        // The block decoders behind the checksums: mutated decompressed blocks and chunk
+        // metadata straight into ChunkDecoder.
+        .executableTarget(
+            name: "FuzzBlocks",
+            dependencies: [.product(name: "FFCol", package: "ffcol"), .product(name: "FFColConvert", package: "ffcol"), "CFuzzDriver", "FuzzSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -3,11 +3,12 @@
 # broken ones. Usage: scripts/fuzz-seeds.sh FFCOL_BINARY OUT_DIR
 # Each FuzzCSV seed is one control byte (split size, gzip wrap, dataset, backend) + file bytes;
 # each FuzzGzip seed is one control byte (split size, block size) + a whole input file;
-# each FuzzFFC seed is 0x00 + a whole .ffc file, or a control byte with odd low bit + edits.
+# each FuzzFFC seed is 0x00 + a whole .ffc file, or a control byte with odd low bit + edits;
+# each FuzzBlocks seed is a chunk number, a row range, meta flags and block edits (Fuzz/Sources/FuzzBlocks).
 set -euo pipefail
 ffcol=$1; out=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$out/csv" "$out/gzip" "$out/ffc"
+mkdir -p "$out/csv" "$out/gzip" "$out/ffc" "$out/blocks"
 "$ffcol" synth --dataset stocks_minute --date 2025-09-29 --rows 300 --seed 1 --out "$tmp/flat/" >/dev/null
 "$ffcol" synth --dataset options_minute --date 2025-09-29 --rows 300 --seed 2 --out "$tmp/flat/" >/dev/null
 s=$(find "$tmp/flat" -path '*us_stocks_sip*' -name '*.csv.gz'); o=$(find "$tmp/flat" -path '*us_options_opra*' -name '*.csv.gz')
@@ -36,4 +37,9 @@ for f in $(find "$tmp/data" -name '*.ffc'); do
 done
 printf '\x01\x10\x00\x01' > "$out/ffc/mutate-one"; printf '\x0d\x05\x00\x07\x20\x00\x01' > "$out/ffc/mutate-footer-fixsum"
 printf '\x03\x40' > "$out/ffc/truncate"
-echo "seeds in $out: $(ls "$out/csv" | wc -l) csv, $(ls "$out/gzip" | wc -l) gzip, $(ls "$out/ffc" | wc -l) ffc"
+# Blocks: whole chunks (rows 0...all) of several chunks, a row range, and a few edits / meta changes.
+for k in 0 7 21 40 63 90; do printf "\\x$(printf %02x $k)\x00\x00\xff\xff\x00\x00\x00" > "$out/blocks/chunk$k-all"; done
+printf '\x03\x10\x00\x40\x00\x00\x00\x00' > "$out/blocks/rows-16-64"
+printf '\x05\x00\x00\xff\xff\x00\x00\x00\x01\x18\x00\x01\x02\x00\x00\x00' > "$out/blocks/edit-volume-header-cut-open"
+printf '\x09\x00\x00\xff\xff\x07\x2b\xff\x00\x03\x00\x80' > "$out/blocks/meta-encoding-counts"
+echo "seeds in $out: $(ls "$out/csv" | wc -l) csv, $(ls "$out/gzip" | wc -l) gzip, $(ls "$out/ffc" | wc -l) ffc, $(ls "$out/blocks" | wc -l) blocks"

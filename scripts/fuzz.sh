@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(FuzzCSV FuzzGzip FuzzFFC)
+[ ${#targets[@]} -eq 0 ] && targets=(FuzzCSV FuzzGzip FuzzFFC FuzzBlocks)
 scratch=${FUZZ_SCRATCH:-.build-fuzz}
 corpus=${FUZZ_CORPUS:-fuzz-corpus}
 artifacts=${FUZZ_ARTIFACTS:-fuzz-artifacts}
@@ -34,6 +34,7 @@ for t in "${targets[@]}"; do
         FuzzCSV) seeds=csv ;;
         FuzzGzip) seeds=gzip ;;
         FuzzFFC) seeds=ffc ;;
+        FuzzBlocks) seeds=blocks ;;
         *) echo "fuzz: unknown target $t" >&2; exit 2 ;;
     esac
     mkdir -p "$corpus/$t"

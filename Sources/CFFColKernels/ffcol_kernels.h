@@ -5,7 +5,9 @@
 // version; on x86-64 an SSE2 one (SSE2 is part of the x86-64 base).
 //
 // Every pointer must cover n elements (the caller's bounds check); loads and stores are
-// unaligned. SwiftPM does not rebuild the Swift files that import this header when only the
+// unaligned. Swift's -sanitize=address does not instrument these functions (they are compiled
+// by the Clang importer), so AddressSanitizer and the fuzzers check only their callers' bounds;
+// KernelTests checks the functions against the scalar definition. SwiftPM does not rebuild the Swift files that import this header when only the
 // header changes: touch them (Sources/FFCol/Codec.swift) after editing it.
 #include <stddef.h>
 #include <stdint.h>
