@@ -79,19 +79,42 @@ final class Output {
     func uint(_ v: UInt64) { room(24); putDigits(v, minDigits: 1, point: 0) }
 
     /// Writes the decimal digits of `v`, at least `minDigits` of them (leading zeros), with a
-    /// '.' before the last `point` digits. The caller made room for 24 bytes.
+    /// '.' before the last `point` digits (`minDigits > point` when `point > 0`). The caller
+    /// made room for 24 bytes. Two digits per division by 100.
     @inline(__always) private func putDigits(_ v0: UInt64, minDigits: Int, point: Int) {
         var digits = 1, t = v0
-        while t >= 10 { t /= 10; digits &+= 1 }
+        while t >= 100 { t /= 100; digits &+= 2 }
+        if t >= 10 { digits &+= 1 }
         if digits < minDigits { digits = minDigits }
         let len = digits &+ (point > 0 ? 1 : 0)
-        // Safe: at most 20 digits and a point; the caller made room for 24 bytes.
-        var i = n &+ len, v = v0, k = 0
-        repeat {
+        // Safe: at most 20 digits and a point; the caller made room for 24 bytes, and every
+        // store below is at an index in [n, n + len).
+        var i = n &+ len, v = v0, left = digits
+        @inline(__always) func two() {
+            let q = v / 100
+            let r = UInt32(truncatingIfNeeded: v &- q &* 100)
+            let tens = r / 10
+            i &-= 2
+            buf[i] = UInt8(truncatingIfNeeded: 48 &+ tens)
+            buf[i &+ 1] = UInt8(truncatingIfNeeded: 48 &+ r &- tens &* 10)
+            v = q
+        }
+        @inline(__always) func one() {
+            let q = v / 10
             i &-= 1
-            buf[i] = UInt8(truncatingIfNeeded: 48 &+ v % 10); v /= 10; k &+= 1
-            if k == point { i &-= 1; buf[i] = UInt8(ascii: ".") }
-        } while k < digits
+            buf[i] = UInt8(truncatingIfNeeded: 48 &+ (v &- q &* 10))
+            v = q
+        }
+        if point > 0 {
+            var f = point
+            while f >= 2 { two(); f &-= 2 }
+            if f == 1 { one() }
+            i &-= 1
+            buf[i] = UInt8(ascii: ".")
+            left &-= point
+        }
+        while left >= 2 { two(); left &-= 2 }
+        if left == 1 { one() }
         n &+= len
     }
 
