@@ -98,7 +98,8 @@ public struct TickerSeries {
     }
 
     /// Yields the dates' bars in date order; check `error` after the loop. Dates after the
-    /// first error are not yielded. Dropping the iterator stops its background threads.
+    /// first error are not yielded. Dropping the iterator stops its background threads. Copies
+    /// of an iterator share one position; use it from one thread at a time.
     public struct Iterator: IteratorProtocol {
         let ahead: OrderedPrefetch<Result<Bars?, Error>>
         /// The first error met while opening or decoding a file; iteration stops there.
