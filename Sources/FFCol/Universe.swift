@@ -4,8 +4,9 @@
 /// `window_start` across the tickers' bars (ties in ticker-list order).
 ///
 /// Dates are opened and decoded ahead of the iteration on `threads` background threads (at
-/// most 2 dates per thread ahead); a ticker with no rows on a date simply takes no part that day. Per row nothing is allocated: bars are read from the decoded columns and
-/// the cross-section buffers are reused from minute to minute.
+/// most 2 dates per thread ahead); a ticker with no rows on a date simply takes no part that
+/// day. Per row nothing is allocated: bars are read from the decoded columns and the
+/// cross-section buffers are reused from minute to minute.
 ///
 /// ```swift
 /// let u = store.universe(tickers: ["AAPL", "MSFT", "SPY"], dataset: .stocksMinute, from: a, to: b)
