@@ -22,16 +22,7 @@ public func parallelMap<T>(count: Int, threads: Int, stop: @escaping @Sendable (
         }
     }
     let n = max(1, min(threads, count))
-    var handles: [pthread_t] = []
-    for _ in 1..<n {
-        var t = pthread_t()
-        let ctx = Unmanaged.passRetained(WorkBox(work)).toOpaque()
-        let rc = pthread_create(&t, nil, { raw in
-            Unmanaged<WorkBox>.fromOpaque(raw!).takeRetainedValue().body()
-            return nil
-        }, ctx)
-        if rc == 0 { handles.append(t) } else { Unmanaged<WorkBox>.fromOpaque(ctx).release() }
-    }
+    let handles = (1..<n).compactMap { _ in startThread(work) }
     work()  // the calling thread works too
     for t in handles { pthread_join(t, nil) }
     return q.results
@@ -47,6 +38,19 @@ private final class WorkQueue<T>: @unchecked Sendable {
 private final class WorkBox {
     let body: () -> Void
     init(_ b: @escaping () -> Void) { body = b }
+}
+
+/// A new thread running `body`, or nil if none could be started. The caller joins it.
+private func startThread(_ body: @escaping () -> Void) -> pthread_t? {
+    var t = pthread_t()
+    let ctx = Unmanaged.passRetained(WorkBox(body)).toOpaque()
+    let rc = pthread_create(&t, nil, { raw in
+        Unmanaged<WorkBox>.fromOpaque(raw!).takeRetainedValue().body()
+        return nil
+    }, ctx)
+    if rc == 0 { return t }
+    Unmanaged<WorkBox>.fromOpaque(ctx).release()
+    return nil
 }
 
 // MARK: - Ordered read-ahead
@@ -68,15 +72,7 @@ public final class OrderedPrefetch<T> {
         state = s
         // One index needs no thread: it is produced by `next()` itself.
         let n = count > 1 ? max(0, min(threads, count)) : 0
-        for _ in 0..<n {
-            var t = pthread_t()
-            let ctx = Unmanaged.passRetained(WorkBox { s.work() }).toOpaque()
-            let rc = pthread_create(&t, nil, { raw in
-                Unmanaged<WorkBox>.fromOpaque(raw!).takeRetainedValue().body()
-                return nil
-            }, ctx)
-            if rc == 0 { self.threads.append(t) } else { Unmanaged<WorkBox>.fromOpaque(ctx).release() }
-        }
+        self.threads = (0..<n).compactMap { _ in startThread { s.work() } }
     }
 
     deinit { cancel() }
@@ -98,6 +94,22 @@ public final class OrderedPrefetch<T> {
         for t in threads { pthread_join(t, nil) }
         threads = []
     }
+}
+
+/// Calls `body(i, value)` for `i` in `0..<count` in order, the values produced ahead on
+/// `threads` threads by an `OrderedPrefetch` (at most `ahead` past the one being handled).
+/// Stops at the first error (from `produce` for the next index in order, or from `body`),
+/// or when `body` returns false; returns false in that last case.
+@discardableResult
+public func forEachAhead<V>(count: Int, threads: Int, ahead: Int, _ produce: @escaping (Int) throws -> V,
+                            _ body: (Int, V) throws -> Bool) throws -> Bool {
+    let values = OrderedPrefetch(count: count, threads: threads, ahead: ahead) { i in Result { try produce(i) } }
+    var i = 0
+    while let v = values.next() {
+        guard try body(i, v.get()) else { return false }
+        i += 1
+    }
+    return true
 }
 
 private final class PrefetchState<T>: @unchecked Sendable {

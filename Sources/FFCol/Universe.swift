@@ -39,13 +39,9 @@ public struct Universe: Sendable {
     /// next dates decoded ahead on the background threads. Throws the first error.
     public func forEachDate(_ body: (TradingDate, [Bars?]) throws -> Void) throws {
         let u = self
-        let ahead = OrderedPrefetch(count: dates.count, threads: threads, ahead: 2 * max(1, threads)) { i in
-            Result { try u.bars(on: u.dates[i]) }
-        }
-        var i = 0
-        while let day = ahead.next() {
-            try body(dates[i], try day.get())
-            i += 1
+        try forEachAhead(count: dates.count, threads: threads, ahead: 2 * max(1, threads), { try u.bars(on: u.dates[$0]) }) {
+            try body(dates[$0], $1)
+            return true
         }
     }
 

@@ -126,13 +126,10 @@ struct ScanCommand: ParsableCommand {
         /// an underlying's contracts can be many rows a day). False once the row limit is hit.
         func emitDates(_ select: @escaping (FFCFile) throws -> [Bars]) throws -> Bool {
             let threads = Store.defaultThreads
-            let ahead = OrderedPrefetch(count: dates.count, threads: threads, ahead: 2 * threads) { i in
-                Result { () throws -> [Bars] in try store.open(dataset: ds, date: dates[i]).map(select) ?? [] }
+            return try forEachAhead(count: dates.count, threads: threads, ahead: 2 * threads,
+                                    { try store.open(dataset: ds, date: dates[$0]).map(select) ?? [] }) { _, day in
+                day.allSatisfy(emit)
             }
-            while let r = ahead.next() {
-                for b in try r.get() where !emit(b) { return false }
-            }
-            return true
         }
         if !chain.underlying.isEmpty {
             guard ds.isOptions else { throw Failure("--underlying needs an options dataset; \(ds.rawValue) is not one") }
