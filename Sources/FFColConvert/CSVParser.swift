@@ -136,10 +136,19 @@ public struct CSVParser {
         if bad != 0 { throw badTicker(t0, tlen) }
         p += 1
         let vol = try parseFloat(&p, end, field: 1)
+        // Prices: a field whose text repeats the one before it (open = close = high = low in
+        // most options minute bars, which hold one trade) is not parsed again.
+        var f = p
         let o = try parseFloat(&p, end, field: 2)
-        let c = try parseFloat(&p, end, field: 3)
-        let h = try parseFloat(&p, end, field: 4)
-        let l = try parseFloat(&p, end, field: 5)
+        var g = p
+        let c = CSVParser.repeatsField(f, p, end) ? o : try parseFloat(&p, end, field: 3)
+        if p == g { p += g - f }
+        f = g; g = p
+        let h = CSVParser.repeatsField(f, p, end) ? c : try parseFloat(&p, end, field: 4)
+        if p == g { p += g - f }
+        f = g; g = p
+        let l = CSVParser.repeatsField(f, p, end) ? h : try parseFloat(&p, end, field: 5)
+        if p == g { p += g - f }
         let ts = try parseInt(&p, end, field: 6)
         let n = try parseInt(&p, end, field: 7)
         // p is at the line end: \n, \r\n, or the end of the region.
@@ -153,6 +162,24 @@ public struct CSVParser {
         try sink.append(ticker: UnsafeRawBufferPointer(start: t0, count: tlen), volume: vol, open: o, close: c,
                         high: h, low: l, windowStart: ts, transactions: n, line: line)
         return p
+    }
+
+    /// Whether the field at `p` repeats the previous one, which started at `f` and ended, with
+    /// its comma, at `p`: the next `p - f` bytes at `p` are the same bytes (the same text, then
+    /// a comma). Then its value is the previous one (parsing is a function of the text), and
+    /// the caller moves `p` past it. Needs at least 16 bytes at `p` and fields of at most 16
+    /// bytes; else false (the field is parsed).
+    @inline(__always)
+    static func repeatsField(_ f: UnsafePointer<UInt8>, _ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> Bool {
+        let n = p - f
+        guard n <= 16, end - p >= 16 else { return false }
+        // Safe: 16 bytes remain at p, and f + 16 <= p + 16 (f < p). The first word is masked
+        // to the n bytes when n < 8; the second to the n - 8 bytes past it (none when n <= 8).
+        let a0 = UnsafeRawPointer(f).loadUnaligned(as: UInt64.self), b0 = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
+        let a1 = UnsafeRawPointer(f + 8).loadUnaligned(as: UInt64.self), b1 = UnsafeRawPointer(p + 8).loadUnaligned(as: UInt64.self)
+        let m0: UInt64 = n >= 8 ? .max : (1 &<< UInt64(8 &* n)) &- 1
+        let m1: UInt64 = n >= 16 ? .max : n <= 8 ? 0 : (1 &<< UInt64(8 &* (n &- 8))) &- 1
+        return UInt64(littleEndian: a0 ^ b0) & m0 | UInt64(littleEndian: a1 ^ b1) & m1 == 0
     }
 
     /// After a field: consume the delimiter expected after `field` (comma, or line end after the last).

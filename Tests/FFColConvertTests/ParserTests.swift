@@ -67,6 +67,46 @@ final class ParserTests: XCTestCase {
         }
     }
 
+    /// Prices whose text repeats the field before them are taken from it without parsing; every
+    /// near miss must still be parsed: a text that differs only in its last byte, only past 8
+    /// or 16 bytes, one that is a prefix of the other, the same value written differently,
+    /// fields longer than the 16 bytes compared, and repeats near the end of a block.
+    func testRepeatedPriceTextsAndNearMisses() throws {
+        var g = MiniCSV(seed: 17)
+        let bases = ["1", "12", "0.5", "68.52", "123.4567", "1234567.", "12345678.1234567", "0.000000012345678",
+                     "123456789.0123456789", "1e-05", "-3.25", "9007199254740993", "1.5E+01", "99999999999999999999e-20"]
+        func variant(_ t: String) -> String {
+            switch g.below(9) {
+            case 0, 1, 2, 3: return t                                   // the same text
+            case 4: return t + "0"                                       // same value (mostly), longer text
+            case 5: return String(t.dropLast()) + (t.last == "9" ? "8" : "9")  // last byte differs
+            case 6: return t + "1"                                       // the previous text is a prefix
+            case 7: return String(t.dropLast())                          // a prefix of the previous text
+            default: return bases[g.below(bases.count)]
+            }
+        }
+        var csv = "ticker,volume,open,close,high,low,window_start,transactions\n"
+        for i in 0..<4000 {
+            var t = bases[g.below(bases.count)]
+            if t.count > 1, g.below(3) == 0, Double(String(t.dropLast())) != nil { t = String(t.dropLast()) }
+            var fields = [t]
+            for _ in 0..<3 { let v = variant(fields.last!); fields.append(Double(v) == nil ? "7" : v) }
+            csv += "T\(100_000 + i),1,\(fields.joined(separator: ",")),1759152600000000000,1\n"
+        }
+        let bytes = Array(csv.utf8)
+        let want = sortedRef(referenceRows(bytes))
+        let dir = tempDir(self)
+        for block in [1 << 20, 4093, 97] {
+            let r = try convertBytes(bytes, root: dir + "/\(block)", chunkRows: 700, blockSize: block, piece: block)
+            let got = try readAll(try FFCFile(path: r.output))
+            XCTAssertEqual(got.count, want.count)
+            for (a, b) in zip(got, want) where a != b {
+                XCTFail("block \(block): \(String(decoding: a.ticker, as: UTF8.self)) got \(a) want \(b)")
+                break
+            }
+        }
+    }
+
     func testIntegersAtTheEdges() throws {
         let dir = tempDir(self)
         let cases: [(String, Int64?)] = [
