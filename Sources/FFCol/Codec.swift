@@ -125,7 +125,9 @@ public enum IntCodec {
         if forWidth == deltaWidth {
             // Only a tie needs the frame-of-reference statistic.
             let limit = g < (1 << 55) ? 256 &* g : UInt64.max
-            for v in values { forSmall &+= UInt64(bitPattern: v &- mn) < limit ? 1 : 0 }
+            // A Bool's byte added, not a branch: `? 1 : 0` compiled to a branch that the
+            // processor mispredicts on mixed data.
+            for v in values { forSmall &+= Int(unsafeBitCast(UInt64(bitPattern: v &- mn) < limit, to: UInt8.self)) }
         }
         let useDelta = deltaWidth < forWidth || (deltaWidth == forWidth && deltaSmall > forSmall)
         let width = useDelta ? deltaWidth : forWidth
