@@ -203,6 +203,19 @@ final class ConvertCLITests: XCTestCase {
         }
     }
 
+    /// Out-of-range options are usage errors (exit 64) that name the option, before any work.
+    func testConvertOptionRanges() throws {
+        for (opt, bad, good) in [("--zstd-level", "20", "19"), ("--zstd-level", "0", "1"), ("--jobs", "0", "1"),
+                                 ("--chunk-rows", "0", "1000")] {
+            let r = try ffcol(["convert", stocksFile(days[0]), "--out", work + "/ranges", opt, bad, "-q"])
+            XCTAssertEqual(r.status, 64, "\(opt) \(bad): \(r.err)")
+            XCTAssertTrue(r.err.contains(opt), r.err)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/ranges/stocks_minute"), "\(opt) \(bad)")
+            let ok = try ffcol(["convert", stocksFile(days[0]), "--out", work + "/ranges-\(opt)-\(good)", opt, good, "-q"])
+            XCTAssertEqual(ok.status, 0, "\(opt) \(good): \(ok.err)")
+        }
+    }
+
     func testStdinNeedsDatasetAndDate() throws {
         let r = try ffcol(["convert", "-", "--out", work + "/o"])
         XCTAssertNotEqual(r.status, 0)
