@@ -34,6 +34,11 @@ public struct CSVParser {
     /// Lines seen so far (the header is line 1).
     public private(set) var line = 0
     public private(set) var sawHeader = false
+    /// The previous row's ticker when it had at most 32 bytes (its first `lastTickerLength`
+    /// bytes, in four little-endian words; bytes past the length are arbitrary), else length 0.
+    /// It was validated and appended to the sink, whose current ticker it therefore is.
+    var lastTicker: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var lastTickerLength = 0
 
     public init(fileName: String) { self.fileName = fileName }
 
@@ -106,15 +111,15 @@ public struct CSVParser {
                             "byte \(first + 1) of the ticker is not printable ASCII (flat-file tickers are ASCII; shown escaped)")
     }
 
+    /// The ticker at `p`: up to the first comma (or a line end: an error), eight bytes at a
+    /// time while eight remain, then byte by byte; checked to be 1 to 255 bytes of printable
+    /// ASCII. Leaves `p` at the comma and returns the length.
     @inline(__always)
-    mutating func parseRow(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ sink: inout RowSink) throws -> UnsafePointer<UInt8> {
-        var p = start
-        // Ticker: up to the first comma (or a line end: an error below). Eight bytes at a time
-        // while eight remain, then byte by byte.
-        let t0 = p
+    func parseTicker(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) throws -> Int {
         // Printable ASCII check of the same words: a byte outside 0x20...0x7E has its high bit
         // set in `x`, or in `x + 0x60` not set (below 0x20), or in `x + 0x01` set (0x7F).
         // Carries between bytes start only at bytes with the high bit set, which are flagged.
+        let t0 = p
         var bad: UInt64 = 0
         p = CSVParser.findDelimiter(p, end) { x, below in
             bad |= (x | ~(x &+ 0x6060_6060_6060_6060) | (x &+ 0x0101_0101_0101_0101)) & 0x8080_8080_8080_8080 & below
@@ -134,6 +139,50 @@ public struct CSVParser {
             for k in w0..<tlen { let b = t0[k]; bad |= UInt64(b &- 0x20 > 0x5E ? 1 : 0) }
         }
         if bad != 0 { throw badTicker(t0, tlen) }
+        return tlen
+    }
+
+    /// Whether the row at `t0` starts with the previous row's ticker and a comma (most rows:
+    /// bars of one ticker are consecutive). Needs 33 bytes at `t0`; else false.
+    @inline(__always)
+    func repeatsTicker(_ t0: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> Bool {
+        let n = lastTickerLength
+        guard n > 0, end - t0 >= 33 else { return false }
+        // Safe: 33 bytes remain at t0; the loads read t0[0..<32] and the comma check t0[n], n <= 32.
+        let r = UnsafeRawPointer(t0)
+        @inline(__always) func mask(_ k: Int) -> UInt64 { k >= 8 ? .max : (1 &<< UInt64(8 &* k)) &- 1 }
+        var diff = (UInt64(littleEndian: r.loadUnaligned(as: UInt64.self)) ^ lastTicker.0) & mask(n)
+        if n > 8 { diff |= (UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) ^ lastTicker.1) & mask(n &- 8) }
+        if n > 16 { diff |= (UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 16, as: UInt64.self)) ^ lastTicker.2) & mask(n &- 16) }
+        if n > 24 { diff |= (UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 24, as: UInt64.self)) ^ lastTicker.3) & mask(n &- 24) }
+        return diff == 0 && t0[n] == UInt8(ascii: ",")
+    }
+
+    /// Remembers the ticker of `n` bytes at `t0` (validated) for `repeatsTicker`.
+    @inline(__always)
+    mutating func rememberTicker(_ t0: UnsafePointer<UInt8>, _ n: Int, _ end: UnsafePointer<UInt8>) {
+        guard n <= 32, end - t0 >= 32 else { lastTickerLength = 0; return }
+        // Safe: 32 bytes remain at t0.
+        let r = UnsafeRawPointer(t0)
+        lastTicker = (UInt64(littleEndian: r.loadUnaligned(as: UInt64.self)),
+                      UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                      UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                      UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+        lastTickerLength = n
+    }
+
+    @inline(__always)
+    mutating func parseRow(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ sink: inout RowSink) throws -> UnsafePointer<UInt8> {
+        var p = start
+        let t0 = p
+        let tlen: Int
+        let sameTicker = repeatsTicker(t0, end)
+        if sameTicker {
+            tlen = lastTickerLength
+            p += tlen
+        } else {
+            tlen = try parseTicker(&p, end)
+        }
         p += 1
         let vol = try parseFloat(&p, end, field: 1)
         // Prices: a field whose text repeats the one before it (open = close = high = low in
@@ -160,7 +209,9 @@ public struct CSVParser {
             if p < end { p += 1 }
         }
         try sink.append(ticker: UnsafeRawBufferPointer(start: t0, count: tlen), volume: vol, open: o, close: c,
-                        high: h, low: l, windowStart: ts, transactions: n, line: line)
+                        high: h, low: l, windowStart: ts, transactions: n, line: line, sameTicker: sameTicker)
+        // Only once the row is in the sink: the remembered ticker is the sink's current one.
+        if !sameTicker { rememberTicker(t0, tlen, end) }
         return p
     }
 

@@ -229,13 +229,15 @@ public struct RowSink {
                    high: ParsedFloat(raw: h), low: ParsedFloat(raw: l), windowStart: ts, transactions: n, line: line)
     }
 
-    /// Appends one parsed row.
+    /// Appends one parsed row. `sameTicker`: the caller knows `t` is the ticker of the row
+    /// appended last (else it is compared).
     @inline(__always)
     public mutating func append(ticker t: UnsafeRawBufferPointer, volume v: ParsedFloat, open o: ParsedFloat, close c: ParsedFloat,
-                                high h: ParsedFloat, low l: ParsedFloat, windowStart ts: Int64, transactions n: Int64, line: Int) throws {
+                                high h: ParsedFloat, low l: ParsedFloat, windowStart ts: Int64, transactions n: Int64, line: Int,
+                                sameTicker: Bool = false) throws {
         // Most rows: a later bar of the current ticker, on the file's date, with room left.
         // The same steps as appendChecked takes for such a row, without a call.
-        if ts > lastTs, ts >= dayStart, ts < dayEnd, rows.count < rows.storage.capacity, sameTickerAsLast(t) {
+        if ts > lastTs, ts >= dayStart, ts < dayEnd, rows.count < rows.storage.capacity, sameTicker || sameTickerAsLast(t) {
             rows.appendValues(v, o, c, h, l, ts, n)
             lastTs = ts
             rowCount &+= 1

@@ -107,6 +107,48 @@ final class ParserTests: XCTestCase {
         }
     }
 
+    /// A row whose ticker repeats the previous row's is not searched or checked again; every
+    /// near miss must still be: tickers of 1 to 40 bytes (the remembered copy holds 32), one
+    /// byte longer or shorter than the previous (a prefix either way), differing only in the
+    /// first or last byte of an 8-byte word or in the last byte, and rows near a block's end.
+    func testRepeatedTickersAndNearMisses() throws {
+        var g = MiniCSV(seed: 23)
+        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:")
+        // Each near miss right after its base ticker (the input need not be sorted).
+        var tickers: [String] = []
+        for n in 1...40 {
+            let t = String((0..<n).map { _ in letters[g.below(letters.count)] })
+            var misses = [t + "A"]                                // the base is a prefix
+            if n > 1 { misses.append(String(t.dropLast())) }      // a prefix of the base
+            // One byte differs: the first or last of an 8-byte word, or the ticker's last.
+            for k in Set(Array(stride(from: 0, to: n, by: 8)) + Array(stride(from: 7, to: n, by: 8)) + [n - 1]).sorted() {
+                var b = Array(t.utf8); b[k] = b[k] == UInt8(ascii: "Z") ? UInt8(ascii: "Y") : UInt8(ascii: "Z")
+                misses.append(String(decoding: b, as: UTF8.self))
+            }
+            for m in misses { tickers += [t, m] }
+        }
+        var csv = "ticker,volume,open,close,high,low,window_start,transactions\n"
+        var ts: Int64 = 1_759_152_600_000_000_000
+        for (i, t) in tickers.enumerated() {
+            for _ in 0..<(1 + g.below(3)) {
+                ts += 60_000_000_000
+                csv += "\(t),\(1 + g.below(900)),\(i).5,1,1,1,\(ts),\(1 + g.below(9))\n"
+            }
+        }
+        let bytes = Array(csv.utf8)
+        let want = sortedRef(referenceRows(bytes))
+        let dir = tempDir(self)
+        for block in [1 << 20, 4093, 97, 33] {
+            let r = try convertBytes(bytes, root: dir + "/\(block)", blockSize: block, piece: block)
+            XCTAssertEqual(try readAll(try FFCFile(path: r.output)), want, "block \(block)")
+        }
+        // A control byte in a ticker that otherwise repeats the previous one is still rejected.
+        let bad = Array("ticker,volume,open,close,high,low,window_start,transactions\nABCDEFGHIJ,1,1,1,1,1,\(ts),1\nABCDEFGHIJ\u{01},1,1,1,1,1,\(ts + 60_000_000_000),1\n".utf8)
+        XCTAssertThrowsError(try convertBytes(bad, root: dir + "/bad")) { e in
+            XCTAssertEqual((e as? ConvertError)?.line, 3, "\(e)")
+        }
+    }
+
     func testIntegersAtTheEdges() throws {
         let dir = tempDir(self)
         let cases: [(String, Int64?)] = [
