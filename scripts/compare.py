@@ -6,8 +6,8 @@ Run through scripts/compare.sh (builds ffcol and compare-reader, sets up .venv-c
 What is measured (see docs/PERFORMANCE.md):
   1. csv.gz -> Parquet (zstd level 3) of an options minute day, each tool a whole child
      process: wall time, CPU time (user + system), peak RSS (from wait4), output bytes.
-     ffcol converts to .ffc (zstd level 3). `gzip -dc` and `pigz -dc` to /dev/null give the
-     inflate floor.
+     ffcol converts to .ffc (its default, zstd level 1). `gzip -dc` and `pigz -dc` to
+     /dev/null give the inflate floor.
   2. One ticker from N stocks minute days, all columns: peers read Parquet files sorted by
      (ticker, window_start) with row groups of 65,536 rows, filtering in-process; ffcol through
      the reader library in-process (compare-reader) and as a whole `ffcol scan --format csv`

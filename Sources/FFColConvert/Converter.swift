@@ -16,7 +16,7 @@ public struct ConvertOptions: Sendable {
     public var date: TradingDate?
     /// Rows per chunk to aim for (chunks hold whole tickers / option roots).
     public var targetChunkRows = 16_384
-    public var zstdLevel: Int32 = 3
+    public var zstdLevel: Int32 = 1
     /// Reject rows whose window_start is not on the file's date (else count and keep them).
     public var strict = false
     /// The gzip decoder.

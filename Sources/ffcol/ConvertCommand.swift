@@ -54,8 +54,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Rows per chunk to aim for; chunks always hold whole tickers (whole option roots when they fit).")
     var chunkRows: Int = 16_384
 
-    @Option(help: "zstd compression level (1-19).")
-    var zstdLevel: Int32 = 3
+    @Option(help: "zstd compression level (1-19). Higher levels compress flat files little better and convert slower.")
+    var zstdLevel: Int32 = 1
 
     @Option(help: "gzip decoder: isal (ISA-L, fastest) or zlib (zlib's inflate; the CRC-32 is still computed with ISA-L). Both check every member's CRC-32 and length.")
     var inflate: InflateBackend = .preferred

@@ -61,8 +61,8 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Reject a file with rows whose window_start is not on its date (default: count and keep them).")
     var strict = false
 
-    @Option(name: .customLong("zstd-level"), help: "zstd level of the .ffc blocks.")
-    var zstdLevel: Int32 = 3
+    @Option(name: .customLong("zstd-level"), help: "zstd level of the .ffc blocks (1-19).")
+    var zstdLevel: Int32 = 1
 
     func validate() throws {
         if let m = maxConcurrent, !(1...64).contains(m) { throw ValidationError("--max-concurrent must be 1...64") }
