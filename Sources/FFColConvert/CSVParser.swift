@@ -42,9 +42,14 @@ public struct CSVParser {
 
     public init(fileName: String) { self.fileName = fileName }
 
+    // Every method that `parseRow` calls and the compiler may not inline (slow paths, errors) is
+    // `mutating`, though none changes the parser: a non-mutating call takes `self` as an
+    // immutable value, and from a mutating method the compiler made one by copying the whole
+    // struct (88 bytes) for every row. A mutating call passes the address.
+
     // MARK: Errors
 
-    func error(_ kind: ConvertError.Kind, field: Int?, _ p: UnsafePointer<UInt8>?, _ e: UnsafePointer<UInt8>?,
+    mutating func error(_ kind: ConvertError.Kind, field: Int?, _ p: UnsafePointer<UInt8>?, _ e: UnsafePointer<UInt8>?,
                _ message: String) -> ConvertError {
         var text: String?
         if let p = p, let e = e {
@@ -97,7 +102,7 @@ public struct CSVParser {
         return next
     }
 
-    func badTicker(_ t: UnsafePointer<UInt8>, _ n: Int) -> ConvertError {
+    mutating func badTicker(_ t: UnsafePointer<UInt8>, _ n: Int) -> ConvertError {
         var shown = ""
         var first = -1
         for k in 0..<min(n, 60) {
@@ -115,7 +120,7 @@ public struct CSVParser {
     /// time while eight remain, then byte by byte; checked to be 1 to 255 bytes of printable
     /// ASCII. Leaves `p` at the comma and returns the length.
     @inline(__always)
-    func parseTicker(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) throws -> Int {
+    mutating func parseTicker(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) throws -> Int {
         // Printable ASCII check of the same words: a byte outside 0x20...0x7E has its high bit
         // set in `x`, or in `x + 0x60` not set (below 0x20), or in `x + 0x01` set (0x7F).
         // Carries between bytes start only at bytes with the high bit set, which are flagged.
@@ -235,7 +240,7 @@ public struct CSVParser {
 
     /// After a field: consume the delimiter expected after `field` (comma, or line end after the last).
     @inline(__always)
-    func endField(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int, start: UnsafePointer<UInt8>) throws {
+    mutating func endField(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int, start: UnsafePointer<UInt8>) throws {
         if field < 7 {
             guard p < end, p.pointee == UInt8(ascii: ",") else {
                 if p == end || p.pointee == 10 || p.pointee == 13 {
@@ -301,7 +306,7 @@ public struct CSVParser {
     /// An integer field. Fast path (SWAR): `[-]digits` with 1 to 19 digits and at least 25
     /// bytes left in the region: up to three 8-byte loads, no loop; else `parseIntGeneral`.
     @inline(__always)
-    func parseInt(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Int64 {
+    mutating func parseInt(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Int64 {
         if end - p >= 25 {
             // Safe: 25 bytes remain at p; the loads read q[0..<24] with q <= p + 1.
             var q = p
@@ -347,7 +352,7 @@ public struct CSVParser {
     }
 
     @inline(never)
-    func parseIntGeneral(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Int64 {
+    mutating func parseIntGeneral(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Int64 {
         let start = p
         var neg = false
         if p < end, p.pointee == UInt8(ascii: "-") { neg = true; p += 1 }
@@ -425,7 +430,7 @@ public struct CSVParser {
     /// and at least 17 bytes left in the region: two 8-byte loads, no loop. Everything else
     /// (longer numbers, `+`, exponents, `-0`, errors) goes through `parseFloatGeneral`.
     @inline(__always)
-    func parseFloat(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> ParsedFloat {
+    mutating func parseFloat(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> ParsedFloat {
         if end - p >= 17 {
             // Safe: 17 bytes remain at p. The loads below read p[0..<9] (sign and integer part)
             // and q[n1 + 1 ..< n1 + 9] with q <= p + 1 and n1 <= 7, so at most up to p + 16;
@@ -473,7 +478,7 @@ public struct CSVParser {
     /// Any Float64 field, digit by digit; exact decimals as `ParsedFloat.decimal`, others as the
     /// correctly rounded Double.
     @inline(never)
-    func parseFloatGeneral(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> ParsedFloat {
+    mutating func parseFloatGeneral(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> ParsedFloat {
         let start = p
         var neg = false
         if p < end {
@@ -540,7 +545,7 @@ public struct CSVParser {
 
     /// The Double of a validated decimal field: one exact IEEE operation when the mantissa and
     /// the power of ten are exact, else strtod.
-    func doubleValue(m: UInt64, digits: Int, exp10: Int, neg: Bool, _ start: UnsafePointer<UInt8>,
+    mutating func doubleValue(m: UInt64, digits: Int, exp10: Int, neg: Bool, _ start: UnsafePointer<UInt8>,
                      _ fieldEnd: UnsafePointer<UInt8>) -> Double {
         // Fast path: exact mantissa, exact power of ten, one correctly rounded operation.
         if digits <= 19, m <= (1 << 53) {
@@ -554,13 +559,13 @@ public struct CSVParser {
     }
 
     /// A Float64 field as a Double (the value the converter stores for it).
-    func parseDouble(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Double {
+    mutating func parseDouble(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Double {
         try parseFloat(&p, end, field: field).double
     }
 
     /// Exact fallback: glibc strtod (correctly rounded) on a NUL-terminated copy of the field.
     @inline(never)
-    func slowParse(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> Double {
+    mutating func slowParse(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> Double {
         let n = end - start
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: n + 1) { buf in
             // Safe: buf has n + 1 slots; the field has n bytes (validated decimal syntax).

@@ -10,7 +10,7 @@ final class DecimalFormTests: XCTestCase {
         let bytes = Array((text + ",1759152600000000000,1\n").utf8)
         return try bytes.withUnsafeBufferPointer { b in
             var p = b.baseAddress!
-            let parser = CSVParser(fileName: "t")
+            var parser = CSVParser(fileName: "t")
             return try parser.parseFloat(&p, b.baseAddress! + b.count, field: 2)
         }
     }
@@ -62,7 +62,7 @@ final class DecimalFormTests: XCTestCase {
     /// Every short decimal shape (the SWAR fast path's territory and just beyond) parses to
     /// exactly what the digit-by-digit general path gives, and leaves the pointer on the next field.
     func testFastPathsAgreeWithTheGeneralPath() throws {
-        let parser = CSVParser(fileName: "t")
+        var parser = CSVParser(fileName: "t")
         let digits = ["", "0", "5", "00", "10", "90", "07", "123", "100", "1000", "9999", "12345", "100000", "1234567", "10000000"]
         var checked = 0
         for sign in ["", "-"] {
@@ -95,7 +95,7 @@ final class DecimalFormTests: XCTestCase {
 
     func testIntegersMatchSwift() throws {
         var g = MiniCSV(seed: 13)
-        let parser = CSVParser(fileName: "t")
+        var parser = CSVParser(fileName: "t")
         for i in 0..<30_000 {
             let digits = 1 + g.below(22)
             var t = g.below(4) == 0 ? "-" : ""
