@@ -32,17 +32,30 @@ public struct TickerDirectory: Sendable {
         counts.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
         var prefixes = [UInt8](repeating: 0, count: k), suffixes = [UInt8](repeating: 0, count: k)
         var suffixBytes: [UInt8] = []
-        suffixBytes.reserveCapacity(names.count / 3)
+        suffixBytes.reserveCapacity(names.count)
+        precondition(k == 0 || Int(nameEnds[k - 1]) <= names.count, "names shorter than their ends")
         var prevStart = 0, prevLen = 0
-        for i in 0..<k {
-            let start = i == 0 ? 0 : Int(nameEnds[i - 1]), len = Int(nameEnds[i]) - start
-            precondition(len <= 255, "ticker longer than 255 bytes")
-            var shared = 0
-            let limit = min(len, prevLen)
-            while shared < limit, names[start + shared] == names[prevStart + shared] { shared += 1 }
-            prefixes[i] = UInt8(shared); suffixes[i] = UInt8(len - shared)
-            suffixBytes.append(contentsOf: names[(start + shared)..<(start + len)])
-            prevStart = start; prevLen = len
+        if k > 0, let base = names.baseAddress?.assumingMemoryBound(to: UInt8.self) {
+            for i in 0..<k {
+                let start = i == 0 ? 0 : Int(nameEnds[i - 1]), len = Int(nameEnds[i]) - start
+                precondition(len >= 0 && len <= 255, "ticker longer than 255 bytes")
+                // Safe: both names lie in `names` (checked above: the ends ascend to at most
+                // names.count), and every read is below `limit`, within both.
+                let a = base + start, b = base + prevStart
+                let limit = min(len, prevLen)
+                var shared = 0
+                var differs = false
+                while shared + 8 <= limit {
+                    let x = UnsafeRawPointer(a + shared).loadUnaligned(as: UInt64.self)
+                        ^ UnsafeRawPointer(b + shared).loadUnaligned(as: UInt64.self)
+                    if x != 0 { shared += UInt64(littleEndian: x).trailingZeroBitCount >> 3; differs = true; break }
+                    shared += 8
+                }
+                if !differs { while shared < limit, a[shared] == b[shared] { shared += 1 } }
+                prefixes[i] = UInt8(shared); suffixes[i] = UInt8(len - shared)
+                suffixBytes.append(contentsOf: UnsafeBufferPointer(start: a + shared, count: len - shared))
+                prevStart = start; prevLen = len
+            }
         }
         w.bytes.append(contentsOf: prefixes)
         w.bytes.append(contentsOf: suffixes)

@@ -133,7 +133,8 @@ public struct Rows {
     /// Starts a run of ticker `t` at the next row (closing the previous run).
     @inline(__always) mutating func startRun(_ t: UnsafeRawBufferPointer) {
         closeRun()
-        names.append(contentsOf: t)
+        // As typed bytes: Array's contiguous copy, not the generic element loop.
+        names.append(contentsOf: t.assumingMemoryBound(to: UInt8.self))
         nameEnds.append(UInt32(names.count))
         rowEnds.append(UInt32(count))
     }

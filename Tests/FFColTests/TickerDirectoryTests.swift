@@ -41,6 +41,37 @@ final class TickerDirectoryTests: XCTestCase {
         XCTAssertEqual(d.names.count, tickers.reduce(0) { $0 + $1.utf8.count })
     }
 
+    /// Each stored prefix length is exactly the bytes shared with the previous name (the
+    /// encoder compares 8 bytes at a time): names of 1 to 40 bytes from a two-letter alphabet,
+    /// so that shared prefixes of every length and alignment occur.
+    func testPrefixLengthsAreExact() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        var set = Set<[UInt8]>()
+        while set.count < 3000 {
+            let n = 1 + Int(next() % 40)
+            set.insert((0..<n).map { _ in next() % 7 == 0 ? UInt8(ascii: "B") : UInt8(ascii: "A") })
+        }
+        let sorted = set.sorted { $0.lexicographicallyPrecedes($1) }
+        var names: [UInt8] = [], nameEnds: [UInt32] = [], rowEnds: [UInt32] = []
+        for (i, t) in sorted.enumerated() { names += t; nameEnds.append(UInt32(names.count)); rowEnds.append(UInt32(i + 1)) }
+        var w = ByteWriter(capacity: 1 << 16)
+        names.withUnsafeBytes { nb in nameEnds.withUnsafeBufferPointer { ne in rowEnds.withUnsafeBufferPointer { re in
+            TickerDirectory.encode(names: nb, nameEnds: ne, rowEnds: re, into: &w)
+        } } }
+        let k = sorted.count
+        let width = Int(w.bytes[4 + 1])
+        let prefixStart = 4 + IntCodec.headerSize + k * width
+        for i in 0..<k {
+            let prev: [UInt8] = i == 0 ? [] : sorted[i - 1]
+            let want = zip(prev, sorted[i]).prefix { $0 == $1 }.count
+            XCTAssertEqual(Int(w.bytes[prefixStart + i]), want, "name \(i): \(String(decoding: sorted[i], as: UTF8.self))")
+            XCTAssertEqual(Int(w.bytes[prefixStart + k + i]), sorted[i].count - want)
+        }
+        let d = try decode(w.bytes, rows: k, count: k)
+        XCTAssertEqual((0..<k).map { Array(d.nameString($0).utf8) }, sorted)
+    }
+
     func testEveryTruncationAndByteFlipDecodesOrThrows() throws {
         let (b, rows) = encoded()
         var decoded = 0, thrown = 0
