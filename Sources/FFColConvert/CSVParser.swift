@@ -34,10 +34,12 @@ public struct CSVParser {
     /// Lines seen so far (the header is line 1).
     public private(set) var line = 0
     public private(set) var sawHeader = false
-    /// The previous row's ticker when it had at most 32 bytes (its first `lastTickerLength`
-    /// bytes, in four little-endian words; bytes past the length are arbitrary), else length 0.
-    /// It was validated and appended to the sink, whose current ticker it therefore is.
+    /// The previous row's ticker when it had at most 32 bytes: its bytes in four little-endian
+    /// words, zero past its length, and the masks that keep its `lastTickerLength` bytes of a
+    /// word; else length 0. It was validated and appended to the sink, whose current ticker it
+    /// therefore is.
     var lastTicker: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var lastTickerMasks: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     var lastTickerLength = 0
 
     public init(fileName: String) { self.fileName = fileName }
@@ -45,7 +47,7 @@ public struct CSVParser {
     // Every method that `parseRow` calls and the compiler may not inline (slow paths, errors) is
     // `mutating`, though none changes the parser: a non-mutating call takes `self` as an
     // immutable value, and from a mutating method the compiler made one by copying the whole
-    // struct (88 bytes) for every row. A mutating call passes the address.
+    // struct (then 88 bytes) for every row. A mutating call passes the address.
 
     // MARK: Errors
 
@@ -155,11 +157,9 @@ public struct CSVParser {
         guard n > 0, end - t0 >= 33 else { return false }
         // Safe: 33 bytes remain at t0; the loads read t0[0..<32] and the comma check t0[n], n <= 32.
         let r = UnsafeRawPointer(t0)
-        @inline(__always) func mask(_ k: Int) -> UInt64 { k >= 8 ? .max : (1 &<< UInt64(8 &* k)) &- 1 }
-        var diff = (UInt64(littleEndian: r.loadUnaligned(as: UInt64.self)) ^ lastTicker.0) & mask(n)
-        if n > 8 { diff |= (UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) ^ lastTicker.1) & mask(n &- 8) }
-        if n > 16 { diff |= (UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 16, as: UInt64.self)) ^ lastTicker.2) & mask(n &- 16) }
-        if n > 24 { diff |= (UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 24, as: UInt64.self)) ^ lastTicker.3) & mask(n &- 24) }
+        @inline(__always) func word(_ k: Int) -> UInt64 { UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 8 &* k, as: UInt64.self)) }
+        let diff = (word(0) & lastTickerMasks.0 ^ lastTicker.0) | (word(1) & lastTickerMasks.1 ^ lastTicker.1)
+            | (word(2) & lastTickerMasks.2 ^ lastTicker.2) | (word(3) & lastTickerMasks.3 ^ lastTicker.3)
         return diff == 0 && t0[n] == UInt8(ascii: ",")
     }
 
@@ -169,10 +169,12 @@ public struct CSVParser {
         guard n <= 32, end - t0 >= 32 else { lastTickerLength = 0; return }
         // Safe: 32 bytes remain at t0.
         let r = UnsafeRawPointer(t0)
-        lastTicker = (UInt64(littleEndian: r.loadUnaligned(as: UInt64.self)),
-                      UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                      UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
-                      UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+        @inline(__always) func mask(_ k: Int) -> UInt64 { k >= 8 ? .max : k <= 0 ? 0 : UInt64.max &>> UInt64(64 &- 8 &* k) }
+        lastTickerMasks = (mask(n), mask(n &- 8), mask(n &- 16), mask(n &- 24))
+        lastTicker = (UInt64(littleEndian: r.loadUnaligned(as: UInt64.self)) & lastTickerMasks.0,
+                      UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & lastTickerMasks.1,
+                      UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 16, as: UInt64.self)) & lastTickerMasks.2,
+                      UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 24, as: UInt64.self)) & lastTickerMasks.3)
         lastTickerLength = n
     }
 
@@ -228,14 +230,17 @@ public struct CSVParser {
     @inline(__always)
     static func repeatsField(_ f: UnsafePointer<UInt8>, _ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> Bool {
         let n = p - f
-        guard n <= 16, end - p >= 16 else { return false }
-        // Safe: 16 bytes remain at p, and f + 16 <= p + 16 (f < p). The first word is masked
-        // to the n bytes when n < 8; the second to the n - 8 bytes past it (none when n <= 8).
+        guard end - p >= 16 else { return false }
+        // Safe: 16 bytes remain at p, and f + 16 <= p + 16 (f < p; n >= 2: a digit and the
+        // comma). One word for a field of up to 8 bytes with its comma (most prices), masked to
+        // its n bytes; two for up to 16, the second masked to the n - 8 bytes past the first.
         let a0 = UnsafeRawPointer(f).loadUnaligned(as: UInt64.self), b0 = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
+        if n <= 8 {
+            return UInt64(littleEndian: a0 ^ b0) & (UInt64.max &>> UInt64(64 &- 8 &* n)) == 0
+        }
+        guard n <= 16 else { return false }
         let a1 = UnsafeRawPointer(f + 8).loadUnaligned(as: UInt64.self), b1 = UnsafeRawPointer(p + 8).loadUnaligned(as: UInt64.self)
-        let m0: UInt64 = n >= 8 ? .max : (1 &<< UInt64(8 &* n)) &- 1
-        let m1: UInt64 = n >= 16 ? .max : n <= 8 ? 0 : (1 &<< UInt64(8 &* (n &- 8))) &- 1
-        return UInt64(littleEndian: a0 ^ b0) & m0 | UInt64(littleEndian: a1 ^ b1) & m1 == 0
+        return a0 == b0 && UInt64(littleEndian: a1 ^ b1) & (UInt64.max &>> UInt64(128 &- 8 &* n)) == 0
     }
 
     /// After a field: consume the delimiter expected after `field` (comma, or line end after the last).
