@@ -58,12 +58,14 @@ final class ParserTests: XCTestCase {
         var csv = "ticker,volume,open,close,high,low,window_start,transactions\n"
         for (i, t) in texts.enumerated() { csv += "T\(100_000 + i),\(t),\(t),1,1,1,1759152600000000000,1\n" }
         let r = try convertBytes(Array(csv.utf8), root: dir, chunkRows: 500)
-        let got = try readAll(try FFCFile(path: r.output))
-        let want = sortedRef(referenceRows(Array(csv.utf8)))
-        XCTAssertEqual(got.count, want.count)
-        for (a, b) in zip(got, want) where a != b {
-            XCTFail("mismatch: \(String(decoding: a.ticker, as: UTF8.self)) got \(a.open) want \(b.open)")
-            break
+        assertSameRows(try readAll(try FFCFile(path: r.output)), sortedRef(referenceRows(Array(csv.utf8))), "mismatch")
+    }
+
+    /// Fails on a different row count, and at the first row that differs.
+    func assertSameRows(_ got: [RefRow], _ want: [RefRow], _ context: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(got.count, want.count, context, file: file, line: line)
+        if let (a, b) = zip(got, want).first(where: { $0 != $1 }) {
+            XCTFail("\(context): \(String(decoding: a.ticker, as: UTF8.self)) got \(a) want \(b)", file: file, line: line)
         }
     }
 
@@ -98,12 +100,7 @@ final class ParserTests: XCTestCase {
         let dir = tempDir(self)
         for block in [1 << 20, 4093, 97] {
             let r = try convertBytes(bytes, root: dir + "/\(block)", chunkRows: 700, blockSize: block, piece: block)
-            let got = try readAll(try FFCFile(path: r.output))
-            XCTAssertEqual(got.count, want.count)
-            for (a, b) in zip(got, want) where a != b {
-                XCTFail("block \(block): \(String(decoding: a.ticker, as: UTF8.self)) got \(a) want \(b)")
-                break
-            }
+            assertSameRows(try readAll(try FFCFile(path: r.output)), want, "block \(block)")
         }
     }
 
