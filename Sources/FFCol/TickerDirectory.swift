@@ -44,14 +44,14 @@ public struct TickerDirectory: Sendable {
                 let a = base + start, b = base + prevStart
                 let limit = min(len, prevLen)
                 var shared = 0
-                var differs = false
                 while shared + 8 <= limit {
                     let x = UnsafeRawPointer(a + shared).loadUnaligned(as: UInt64.self)
                         ^ UnsafeRawPointer(b + shared).loadUnaligned(as: UInt64.self)
-                    if x != 0 { shared += UInt64(littleEndian: x).trailingZeroBitCount >> 3; differs = true; break }
+                    if x != 0 { shared += UInt64(littleEndian: x).trailingZeroBitCount >> 3; break }
                     shared += 8
                 }
-                if !differs { while shared < limit, a[shared] == b[shared] { shared += 1 } }
+                // Past a differing word `shared` is at the first differing byte: this stops at once.
+                while shared < limit, a[shared] == b[shared] { shared += 1 }
                 prefixes[i] = UInt8(shared); suffixes[i] = UInt8(len - shared)
                 suffixBytes.append(contentsOf: UnsafeBufferPointer(start: a + shared, count: len - shared))
                 prevStart = start; prevLen = len

@@ -16,7 +16,10 @@ public struct ConvertOptions: Sendable {
     public var date: TradingDate?
     /// Rows per chunk to aim for (chunks hold whole tickers / option roots).
     public var targetChunkRows = 16_384
-    public var zstdLevel: Int32 = 1
+    public var zstdLevel: Int32 = ConvertOptions.defaultZstdLevel
+    /// The zstd level convert and ingest use unless told otherwise, and the levels they accept.
+    public static let defaultZstdLevel: Int32 = 1
+    public static let zstdLevels: ClosedRange<Int32> = 1...19
     /// Reject rows whose window_start is not on the file's date (else count and keep them).
     public var strict = false
     /// The gzip decoder.

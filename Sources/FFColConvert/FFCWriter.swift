@@ -23,7 +23,7 @@ public final class FFCWriter {
     public private(set) var tickers: UInt64 = 0
     private var done = false
 
-    public init(path: String, zstdLevel: Int32 = 1) throws {
+    public init(path: String, zstdLevel: Int32 = ConvertOptions.defaultZstdLevel) throws {
         self.path = path
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[..<$0]) } ?? "."

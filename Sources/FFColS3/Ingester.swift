@@ -28,7 +28,7 @@ public struct IngestOptions: Sendable {
     /// Reject a file with rows whose window_start is not on its date.
     public var strict = false
     public var targetChunkRows = 16_384
-    public var zstdLevel: Int32 = 1
+    public var zstdLevel: Int32 = ConvertOptions.defaultZstdLevel
     /// Bytes held between a transfer and its conversion.
     public var bufferBytes = 4 << 20
     /// How many times a date's conversion starts over when the object is replaced while it is

@@ -55,7 +55,7 @@ struct ConvertCommand: ParsableCommand {
     var chunkRows: Int = 16_384
 
     @Option(help: "zstd compression level (1-19). Higher levels compress flat files little better and convert slower.")
-    var zstdLevel: Int32 = 1
+    var zstdLevel: Int32 = ConvertOptions.defaultZstdLevel
 
     @Option(help: "gzip decoder: isal (ISA-L, fastest) or zlib (zlib's inflate; the CRC-32 is still computed with ISA-L). Both check every member's CRC-32 and length.")
     var inflate: InflateBackend = .preferred
@@ -72,7 +72,7 @@ struct ConvertCommand: ParsableCommand {
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if chunkRows < 1 { throw ValidationError("--chunk-rows must be at least 1") }
-        if !(1...19).contains(zstdLevel) { throw ValidationError("--zstd-level must be between 1 and 19") }
+        if !ConvertOptions.zstdLevels.contains(zstdLevel) { throw ValidationError("--zstd-level must be between 1 and 19") }
         if date != nil && inputs.count > 1 { throw ValidationError("--date applies to a single input; name one file") }
         if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be read only once") }
     }

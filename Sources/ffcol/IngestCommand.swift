@@ -62,11 +62,11 @@ struct IngestCommand: ParsableCommand {
     var strict = false
 
     @Option(name: .customLong("zstd-level"), help: "zstd level of the .ffc blocks (1-19).")
-    var zstdLevel: Int32 = 1
+    var zstdLevel: Int32 = ConvertOptions.defaultZstdLevel
 
     func validate() throws {
         if let m = maxConcurrent, !(1...64).contains(m) { throw ValidationError("--max-concurrent must be 1...64") }
-        if !(1...19).contains(zstdLevel) { throw ValidationError("--zstd-level must be 1...19") }
+        if !ConvertOptions.zstdLevels.contains(zstdLevel) { throw ValidationError("--zstd-level must be 1...19") }
     }
 
     func run() throws {
