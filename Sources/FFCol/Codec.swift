@@ -48,6 +48,31 @@ import CFFColKernels
     return 8
 }
 
+/// How a block's divisor `g` is applied to its differences and offsets from the minimum, which
+/// are exact multiples of `g` (see `IntCodec.encode`). A generic parameter, so that each kind
+/// is specialised and inlined into the encoding loops.
+protocol BlockDivider {
+    var g: UInt64 { get }
+    func delta(_ d: Int64) -> Int64
+    func offset(_ u: UInt64) -> UInt64
+}
+
+/// `g == 1`.
+struct UnitDivider: BlockDivider {
+    var g: UInt64 { 1 }
+    @inline(__always) func delta(_ d: Int64) -> Int64 { d }
+    @inline(__always) func offset(_ u: UInt64) -> UInt64 { u }
+}
+
+/// `g > 1`, for a range below 2^63 (see `IntCodec.encode`): exact division by multiplication.
+struct MultiplyDivider: BlockDivider {
+    let g: UInt64
+    let e: ExactDivisor
+    init(_ g: UInt64) { self.g = g; e = ExactDivisor(g) }
+    @inline(__always) func delta(_ d: Int64) -> Int64 { e.quotient(d) }
+    @inline(__always) func offset(_ u: UInt64) -> UInt64 { e.quotient(u) }
+}
+
 /// Integer block layout: u8 mode (0 = frame of reference, 1 = delta) | u8 width (0,1,2,4,8) |
 /// u8 flags (bit 0: byte planes) | u8 0 | u32 0 | i64 base | u64 divisor | n x width bytes.
 /// With byte planes, byte k of every value is stored together (plane k = n bytes): high
@@ -57,16 +82,18 @@ public enum IntCodec {
     public static let flagBytePlanes: UInt8 = 1
 
     /// Encodes `values` choosing frame-of-reference or zigzag delta (the narrower width; on a
-    /// tie, the one with more values that fit in one byte).
+    /// tie, the one with more values that fit in one byte). Returns the smallest and largest
+    /// value (0 and 0 for no values).
     ///
     /// One divisor serves both modes: the gcd of consecutive differences equals the gcd of all
     /// differences, hence of the offsets from the minimum.
-    public static func encode(_ values: UnsafeBufferPointer<Int64>, into w: inout ByteWriter) {
+    @discardableResult
+    public static func encode(_ values: UnsafeBufferPointer<Int64>, into w: inout ByteWriter) -> (min: Int64, max: Int64) {
         let n = values.count
         guard n > 0 else {
-            w.u8(0); w.u8(0); w.u8(0); w.u8(0); w.u32(0); w.i64(0); w.u64(1); return
+            w.u8(0); w.u8(0); w.u8(0); w.u8(0); w.u32(0); w.i64(0); w.u64(1); return (0, 0)
         }
-        // Pass 1: range and divisor. The gcd test uses multiplication by the divisor's inverse
+        // Pass 1: the divisor. The gcd test uses multiplication by the divisor's inverse
         // (`ExactDivisor.divides` is `%` == 0 without a divide instruction); it stops once the
         // divisor is 1.
         var g: UInt64 = 0
@@ -82,53 +109,82 @@ public enum IntCodec {
                 div = ExactDivisor(g)
             }
         }
-        // A divisor of 2^63 cannot be applied to a signed delta: use 1.
-        if g == 0 || g == UInt64(1) << 63 { g = 1 }
-        if g == 1 {
-            encodeWith(values, g: 1, into: &w, delta: { $0 }, offset: { $0 })
-            return
-        }
+        // Pass 2: the range.
         var mn = values[0], mx = values[0]
         for v in values { mn = min(mn, v); mx = max(mx, v) }
-        // With a range below 2^63 no difference wraps, so every offset and delta is an exact
-        // multiple of g and exact division by multiplication gives what a divide gives.
-        // Otherwise (never for prices, counts or timestamps) divide.
-        if UInt64(bitPattern: mx &- mn) < (UInt64(1) << 63) {
-            let ed = ExactDivisor(g)
-            encodeWith(values, g: g, into: &w, delta: { ed.quotient($0) }, offset: { ed.quotient($0) })
+        // A divisor of 2^63 cannot be applied to a signed delta: use 1. Nor can any divisor
+        // but 1 serve a range of 2^63 or more (never prices, counts or timestamps): differences
+        // then wrap, and an offset from the minimum, taken modulo 2^64, need not be a multiple
+        // of the gcd of the wrapped differences.
+        if g == 0 || g == UInt64(1) << 63 || UInt64(bitPattern: mx &- mn) >= (UInt64(1) << 63) { g = 1 }
+        if g == 1 {
+            encodeWith(values, UnitDivider(), min: mn, max: mx, into: &w)
         } else {
-            let sd = Int64(bitPattern: g)
-            encodeWith(values, g: g, into: &w, delta: { $0 / sd }, offset: { $0 / g })
+            // No difference wraps, so every offset and delta is an exact multiple of g, and
+            // exact division by multiplication gives what a divide gives.
+            encodeWith(values, MultiplyDivider(g), min: mn, max: mx, into: &w)
         }
+        return (mn, mx)
     }
 
-    /// The rest of `encode` with the divisor `g` applied by `delta` (signed differences) and
-    /// `offset` (unsigned offsets from the minimum): mode and width, header, values.
+    /// The rest of `encode` with the divisor applied by `div`: mode and width, header, values.
     @inline(__always)
-    static func encodeWith(_ values: UnsafeBufferPointer<Int64>, g: UInt64, into w: inout ByteWriter,
-                           delta: (Int64) -> Int64, offset: (UInt64) -> UInt64) {
+    static func encodeWith<D: BlockDivider>(_ values: UnsafeBufferPointer<Int64>, _ div: D, min mn: Int64, max mx: Int64,
+                                            into w: inout ByteWriter) {
         let n = values.count
-        var dmaxZ: UInt64 = 0
-        var deltaSmall = 0
+        let g = div.g
+        // Pass 3: both modes' statistics: the byte width of the largest zigzag delta, and how
+        // many deltas and offsets fit in one byte (the tie-break). A Bool's byte is added, not a
+        // branch (`? 1 : 0` compiled to one that the processor mispredicts on mixed data).
+        var deltaWidth = 0
+        var deltaSmall = 0, forSmall = 0
         var prev = values[0]
-        var mn = values[0], mx = values[0]
-        for v in values {
-            let z = zigzag(delta(v &- prev))
-            prev = v
-            dmaxZ = max(dmaxZ, z)
-            deltaSmall &+= z < 256 ? 1 : 0
-            mn = min(mn, v); mx = max(mx, v)
+        var exact = g >= (1 << 55)
+        if !exact {
+            // On the undivided values, with no division per value, in a loop the compiler
+            // vectorises: for multiples d of g, zigzag(d / g) < 256 exactly when
+            // -128g <= d <= 127g, that is when d + 128g (wrapping) is at most 255g, and an
+            // offset u has u / g < 256 exactly when u < 256g. Only the byte width of the largest
+            // zigzag delta is needed, and the OR of all of them has its highest bit.
+            let bias = 128 &* g, deltaLimit = 255 &* g, offsetLimit = 256 &* g
+            var zor: UInt64 = 0
+            for v in values {
+                let d = v &- prev
+                prev = v
+                zor |= zigzag(d)
+                deltaSmall &+= Int(unsafeBitCast(UInt64(bitPattern: d) &+ bias <= deltaLimit, to: UInt8.self))
+                forSmall &+= Int(unsafeBitCast(UInt64(bitPattern: v &- mn) < offsetLimit, to: UInt8.self))
+            }
+            if g == 1 || zor == 0 {
+                deltaWidth = byteWidth(zor)
+            } else {
+                // The largest zigzag delta Z is in [2^(b-1), 2^b) (b: zor's bit length). For a
+                // multiple d of g, zigzag(d / g) is zigzag(d) / g (d >= 0) or
+                // (zigzag(d) + 1) / g - 1 (d < 0), and grows with zigzag(d) (both order
+                // 0, -1, 1, -2, 2, ... the same way): the largest divided one lies between the
+                // two bounds below. When their widths differ, the exact pass decides.
+                let b = 64 - zor.leadingZeroBitCount
+                let top = b == 64 ? UInt64.max : (UInt64(1) << UInt64(b)) &- 1
+                let low = ((UInt64(1) << UInt64(b - 1)) + 1) / g, high = top / g
+                deltaWidth = byteWidth(high)
+                exact = byteWidth(low == 0 ? 0 : low - 1) != deltaWidth
+            }
         }
-        let forWidth = byteWidth(offset(UInt64(bitPattern: mx &- mn)))
-        let deltaWidth = byteWidth(dmaxZ)
-        var forSmall = 0
-        if forWidth == deltaWidth {
-            // Only a tie needs the frame-of-reference statistic.
-            let limit = g < (1 << 55) ? 256 &* g : UInt64.max
-            // A Bool's byte added, not a branch: `? 1 : 0` compiled to a branch that the
-            // processor mispredicts on mixed data.
-            for v in values { forSmall &+= Int(unsafeBitCast(UInt64(bitPattern: v &- mn) < limit, to: UInt8.self)) }
+        if exact {
+            prev = values[0]
+            deltaSmall = 0; forSmall = 0
+            var dmaxZ: UInt64 = 0
+            let offsetLimit = g < (1 << 55) ? 256 &* g : UInt64.max
+            for v in values {
+                let z = zigzag(div.delta(v &- prev))
+                prev = v
+                dmaxZ = max(dmaxZ, z)
+                deltaSmall &+= Int(unsafeBitCast(z < 256, to: UInt8.self))
+                forSmall &+= Int(unsafeBitCast(UInt64(bitPattern: v &- mn) < offsetLimit, to: UInt8.self))
+            }
+            deltaWidth = byteWidth(dmaxZ)
         }
+        let forWidth = byteWidth(div.offset(UInt64(bitPattern: mx &- mn)))
         let useDelta = deltaWidth < forWidth || (deltaWidth == forWidth && deltaSmall > forSmall)
         let width = useDelta ? deltaWidth : forWidth
         let planes = width >= 2
@@ -162,9 +218,9 @@ public enum IntCodec {
                 }
             }
             if useDelta {
-                put { i in i == 0 ? 0 : zigzag(delta(v[i] &- v[i &- 1])) }
+                put { i in i == 0 ? 0 : zigzag(div.delta(v[i] &- v[i &- 1])) }
             } else {
-                put { i in offset(UInt64(bitPattern: v[i] &- mn)) }
+                put { i in div.offset(UInt64(bitPattern: v[i] &- mn)) }
             }
         }
     }

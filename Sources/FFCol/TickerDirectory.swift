@@ -29,7 +29,7 @@ public struct TickerDirectory: Sendable {
         var counts = [Int64](repeating: 0, count: k)
         var prevEnd: UInt32 = 0
         for i in 0..<k { counts[i] = Int64(rowEnds[i] - prevEnd); prevEnd = rowEnds[i] }
-        counts.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+        counts.withUnsafeBufferPointer { _ = IntCodec.encode($0, into: &w) }
         var prefixes = [UInt8](repeating: 0, count: k), suffixes = [UInt8](repeating: 0, count: k)
         var suffixBytes: [UInt8] = []
         suffixBytes.reserveCapacity(names.count)

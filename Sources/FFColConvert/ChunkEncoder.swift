@@ -200,9 +200,7 @@ final class ChunkEncoder {
         }
         for iv in cols.ints {
             enc.bytes.removeAll(keepingCapacity: true)
-            IntCodec.encode(iv, into: &enc)
-            var mn = iv[0], mx = iv[0]
-            for v in iv { if v < mn { mn = v }; if v > mx { mx = v } }
+            let (mn, mx) = IntCodec.encode(iv, into: &enc)
             columns.append(ColumnChunkMeta(block: store(.integer), minBits: UInt64(bitPattern: mn), maxBits: UInt64(bitPattern: mx)))
         }
         let firstName = Array(names[0..<Int(nameEnds[0])])

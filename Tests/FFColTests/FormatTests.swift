@@ -192,12 +192,103 @@ final class FormatTests: XCTestCase {
 final class CodecTests: XCTestCase {
     func roundTripInts(_ v: [Int64], file: StaticString = #filePath, line: UInt = #line) throws {
         var w = ByteWriter()
-        v.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+        v.withUnsafeBufferPointer { _ = IntCodec.encode($0, into: &w) }
         var out = [Int64](repeating: 0, count: v.count)
         try w.bytes.withUnsafeBytes { src in
             try out.withUnsafeMutableBufferPointer { try IntCodec.decode(src, into: $0, fail: { FFCError.corrupt("t", $0) }) }
         }
         XCTAssertEqual(out, v, file: file, line: line)
+    }
+
+    /// The block header the rule of `IntCodec.encode` gives, computed the plain way (a divide
+    /// per value, the largest zigzag delta itself): mode, width, divisor.
+    func referenceHeader(_ v: [Int64]) -> (mode: UInt8, width: UInt8, divisor: UInt64) {
+        func width(_ m: UInt64) -> UInt8 { m == 0 ? 0 : m <= 0xFF ? 1 : m <= 0xFFFF ? 2 : m <= 0xFFFF_FFFF ? 4 : 8 }
+        func zz(_ x: Int64) -> UInt64 { UInt64(bitPattern: (x << 1) ^ (x >> 63)) }
+        var g: UInt64 = 0
+        for i in 1..<v.count {
+            var a = g, b = (v[i] &- v[i - 1]).magnitude
+            while b != 0 { (a, b) = (b, a % b) }
+            g = a
+        }
+        let mn = v.min()!, mx = v.max()!
+        let range = UInt64(bitPattern: mx &- mn)
+        if g == 0 || g == 1 << 63 || range >= 1 << 63 { g = 1 }
+        let forWidth = width(range / g)
+        var dmax: UInt64 = 0, dSmall = 0, fSmall = 0
+        for i in v.indices {
+            let d = i == 0 ? 0 : (v[i] &- v[i - 1]) / Int64(bitPattern: g)
+            dmax = max(dmax, zz(d))
+            if zz(d) < 256 { dSmall += 1 }
+            if UInt64(bitPattern: v[i] &- mn) < (g < 1 << 55 ? 256 * g : .max) { fSmall += 1 }
+        }
+        let dWidth = width(dmax)
+        let delta = dWidth < forWidth || (dWidth == forWidth && dSmall > fSmall)
+        return (delta ? 1 : 0, delta ? dWidth : forWidth, g)
+    }
+
+    /// The encoder finds each block's statistics on the undivided values, with a bound on the
+    /// largest delta's width: blocks whose largest divided delta sits at each width boundary,
+    /// with divisors from 1 to 2^62, choose what the plain rule chooses, and decode exactly.
+    func testIntegerModeAndWidthMatchThePlainRule() throws {
+        var r: UInt64 = 11
+        func next() -> UInt64 { r = r &* 6364136223846793005 &+ 1442695040888963407; return r >> 13 }
+        var checked = 0
+        var modes: Set<[UInt8]> = []
+        for g: UInt64 in [1, 2, 3, 7, 10, 60_000_000_000, 1 << 20, (1 << 33) + 1, 1 << 54, (1 << 55) - 1, 1 << 55, 1 << 60, 1 << 62] {
+            for target: Int64 in [0, 1, 126, 127, 128, 255, 256, 32_766, 32_767, 32_768, 65_535, 65_536,
+                                  2_147_483_646, 2_147_483_647, 2_147_483_648, 1 << 40] {
+                for sign: Int64 in [1, -1] {
+                    // Divided deltas of at most `target`, one of exactly sign * target.
+                    let n = 40 + Int(next() % 60)
+                    var q: [Int64] = [0]
+                    for k in 1..<n {
+                        let step = k == n / 2 ? sign * target : Int64(next() % UInt64(max(target, 1) + 1)) * (next() % 2 == 0 ? 1 : -1)
+                        q.append(q[k - 1] &+ step)
+                    }
+                    let base = Int64(bitPattern: next() << 20)
+                    let v = q.map { base &+ $0 &* Int64(bitPattern: g) }
+                    var w = ByteWriter()
+                    let (mn, mx) = v.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+                    XCTAssertEqual(mn, v.min()); XCTAssertEqual(mx, v.max())
+                    let want = referenceHeader(v)
+                    let divisor = w.bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
+                    XCTAssertEqual([w.bytes[0], w.bytes[1]], [want.mode, want.width], "g \(g), target \(sign * target)")
+                    XCTAssertEqual(divisor, want.divisor, "g \(g), target \(sign * target)")
+                    modes.insert([w.bytes[0], w.bytes[1]])
+                    var out = [Int64](repeating: 0, count: v.count)
+                    try w.bytes.withUnsafeBytes { src in
+                        try out.withUnsafeMutableBufferPointer { try IntCodec.decode(src, into: $0, fail: { FFCError.corrupt("t", $0) }) }
+                    }
+                    XCTAssertEqual(out, v, "g \(g), target \(sign * target), mode \(w.bytes[0]), width \(w.bytes[1]), divisor \(divisor)")
+                    checked += 1
+                }
+            }
+        }
+        // Ties at width 2 decided by deltas and offsets at the one-byte limits (-128g and 127g,
+        // 255g and 256g).
+        var ties = 0
+        for g: Int64 in [1, 3, 60_000_000_000] {
+            for _ in 0..<200 {
+                let steps: [Int64] = [-129, -128, 127, 128, 0, 255, 256]
+                var v: [Int64] = [Int64(next() % 600) * g]
+                for _ in 0..<(20 + Int(next() % 40)) {
+                    let s = steps[Int(next() % UInt64(steps.count))]
+                    let x = next() % 5 == 0 ? Int64(next() % 600) * g : v.last! + s * g
+                    v.append(max(0, min(x, 60_000 * g)))
+                }
+                var w = ByteWriter()
+                _ = v.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+                let want = referenceHeader(v)
+                XCTAssertEqual([w.bytes[0], w.bytes[1]], [want.mode, want.width], "g \(g), \(v)")
+                if want.width == 2 { ties += 1 }
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(ties, 100)
+        XCTAssertEqual(checked, 13 * 16 * 2 + 600)
+        // Both modes at widths 1, 4 and 8, and deltas at width 2, were among them.
+        XCTAssertTrue([[0, 1], [1, 1], [1, 2], [0, 4], [1, 4], [0, 8], [1, 8]].allSatisfy(modes.contains), "\(modes)")
     }
 
     func testIntegerCodecEdgeCases() throws {
@@ -234,7 +325,7 @@ final class CodecTests: XCTestCase {
         var widths: Set<[UInt8]> = []
         for v in sets {
             var w = ByteWriter()
-            v.withUnsafeBufferPointer { IntCodec.encode($0, into: &w) }
+            v.withUnsafeBufferPointer { _ = IntCodec.encode($0, into: &w) }
             widths.insert(Array(w.bytes[0..<3]))  // mode, width, flags
             for _ in 0..<40 {
                 let a = Int(next() % UInt64(v.count)), b = a + Int(next() % UInt64(v.count - a + 1))
