@@ -146,6 +146,51 @@ final class ParserTests: XCTestCase {
         }
     }
 
+    /// window_start values of a whole second take a shortcut (19 digits, the last nine zeros,
+    /// then a comma); every near miss must still be parsed: a nonzero digit in any of the nine,
+    /// 18 or 20 digits, a leading zero, a sign, small values, and rows near a block's end. A
+    /// non-digit among the first ten digits is an error either way.
+    func testTimestampsAndNearMisses() throws {
+        var g = MiniCSV(seed: 29)
+        let base: Int64 = 1_759_152_600_000_000_000
+        var stamps: [String] = []
+        for k in 0..<300 {
+            let s = base + Int64(g.below(86_400)) * 1_000_000_000
+            stamps.append(String(s))
+            switch k % 8 {
+            case 0: stamps.append(String(s + (0..<g.below(9)).reduce(1) { a, _ in a * 10 }))  // one of the nine is not 0
+            case 1: stamps.append("0" + String(s))                                   // 20 digits
+            case 2: stamps.append(String(s / 10))                                    // 18 digits
+            case 3: stamps.append("+" + String(s))
+            case 4: stamps.append(String(g.below(1000)))
+            case 5: stamps.append(String(s) + "0")                                   // too large
+            default: break
+            }
+        }
+        var csv = "ticker,volume,open,close,high,low,window_start,transactions\n"
+        var good = 0
+        for (i, s) in stamps.enumerated() where Int64(s) != nil && !s.hasPrefix("+") {
+            csv += "T\(100_000 + i),1,1.5,1.5,1.5,1.5,\(s),\(1 + g.below(9))\n"
+            good += 1
+        }
+        let bytes = Array(csv.utf8)
+        let want = sortedRef(referenceRows(bytes))
+        XCTAssertEqual(want.count, good)
+        let dir = tempDir(self)
+        for block in [1 << 20, 4093, 97, 33] {
+            let r = try convertBytes(bytes, root: dir + "/\(block)", blockSize: block, piece: block)
+            assertSameRows(try readAll(try FFCFile(path: r.output)), want, "block \(block)")
+        }
+        // Not integers: rejected on their line, a non-digit among the first ten digits too.
+        for bad in ["1759152:00000000000", "17591526/0000000000", "175915260a000000000", "+1759152600000000000",
+                    "17591526000000000000"] {
+            let text = Array("ticker,volume,open,close,high,low,window_start,transactions\nA,1,1,1,1,1,\(base),1\nB,1,1,1,1,1,\(bad),1\nC,1,1,1,1,1,\(base),1\n".utf8)
+            XCTAssertThrowsError(try convertBytes(text, root: dir + "/bad"), bad) { e in
+                XCTAssertEqual((e as? ConvertError)?.line, 3, "\(bad): \(e)")
+            }
+        }
+    }
+
     func testIntegersAtTheEdges() throws {
         let dir = tempDir(self)
         let cases: [(String, Int64?)] = [
