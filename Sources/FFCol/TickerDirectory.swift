@@ -31,31 +31,37 @@ public struct TickerDirectory: Sendable {
         for i in 0..<k { counts[i] = Int64(rowEnds[i] - prevEnd); prevEnd = rowEnds[i] }
         counts.withUnsafeBufferPointer { _ = IntCodec.encode($0, into: &w) }
         var prefixes = [UInt8](repeating: 0, count: k), suffixes = [UInt8](repeating: 0, count: k)
-        var suffixBytes: [UInt8] = []
-        suffixBytes.reserveCapacity(names.count)
         precondition(k == 0 || Int(nameEnds[k - 1]) <= names.count, "names shorter than their ends")
-        var prevStart = 0, prevLen = 0
-        if k > 0, let base = names.baseAddress?.assumingMemoryBound(to: UInt8.self) {
-            for i in 0..<k {
-                let start = i == 0 ? 0 : Int(nameEnds[i - 1]), len = Int(nameEnds[i]) - start
-                precondition(len >= 0 && len <= 255, "ticker longer than 255 bytes")
-                // Safe: both names lie in `names` (checked above: the ends ascend to at most
-                // names.count), and every read is below `limit`, within both.
-                let a = base + start, b = base + prevStart
-                let limit = min(len, prevLen)
-                var shared = 0
-                while shared + 8 <= limit {
-                    let x = UnsafeRawPointer(a + shared).loadUnaligned(as: UInt64.self)
-                        ^ UnsafeRawPointer(b + shared).loadUnaligned(as: UInt64.self)
-                    if x != 0 { shared += UInt64(littleEndian: x).trailingZeroBitCount >> 3; break }
-                    shared += 8
+        // Suffixes are copied into a buffer of the names' size (they are parts of the names);
+        // a copy per name through Array.append cost more than the rest of the loop.
+        let suffixBytes = [UInt8](unsafeUninitializedCapacity: max(names.count, 1)) { sb, initialized in
+            var used = 0
+            var prevStart = 0, prevLen = 0
+            if k > 0, let base = names.baseAddress?.assumingMemoryBound(to: UInt8.self), let dst = sb.baseAddress {
+                for i in 0..<k {
+                    let start = i == 0 ? 0 : Int(nameEnds[i - 1]), len = Int(nameEnds[i]) - start
+                    precondition(len >= 0 && len <= 255, "ticker longer than 255 bytes")
+                    // Safe: both names lie in `names` (checked above: the ends ascend to at most
+                    // names.count), and every read is below `limit`, within both. The suffixes
+                    // of all names add up to at most names.count bytes, the buffer's size.
+                    let a = base + start, b = base + prevStart
+                    let limit = min(len, prevLen)
+                    var shared = 0
+                    while shared + 8 <= limit {
+                        let x = UnsafeRawPointer(a + shared).loadUnaligned(as: UInt64.self)
+                            ^ UnsafeRawPointer(b + shared).loadUnaligned(as: UInt64.self)
+                        if x != 0 { shared += UInt64(littleEndian: x).trailingZeroBitCount >> 3; break }
+                        shared += 8
+                    }
+                    // Past a differing word `shared` is at the first differing byte: this stops at once.
+                    while shared < limit, a[shared] == b[shared] { shared += 1 }
+                    prefixes[i] = UInt8(shared); suffixes[i] = UInt8(len - shared)
+                    (dst + used).initialize(from: a + shared, count: len - shared)
+                    used += len - shared
+                    prevStart = start; prevLen = len
                 }
-                // Past a differing word `shared` is at the first differing byte: this stops at once.
-                while shared < limit, a[shared] == b[shared] { shared += 1 }
-                prefixes[i] = UInt8(shared); suffixes[i] = UInt8(len - shared)
-                suffixBytes.append(contentsOf: UnsafeBufferPointer(start: a + shared, count: len - shared))
-                prevStart = start; prevLen = len
             }
+            initialized = used
         }
         w.bytes.append(contentsOf: prefixes)
         w.bytes.append(contentsOf: suffixes)

@@ -74,19 +74,23 @@ final class ColumnStorage: @unchecked Sendable {
 /// Rows held in per-column buffers, with runs of equal tickers.
 ///
 /// Invariants: `0 <= count <= storage.capacity`; `nameEnds` and `rowEnds` have one entry per
-/// run, strictly increasing; after `closeRun()`, the last row end equals `count`.
+/// run, strictly increasing; after `closeRun()`, the last row end equals `count`. The names
+/// are `names[0..<namesCount]` (the array is kept longer, so that a new name is copied in
+/// without growing it).
 /// The storage is a reference: a `Rows` handed to the writer must not be appended to again
 /// (the writer hands back a different, empty one).
 public struct Rows {
     var storage: ColumnStorage
     private(set) var count = 0
-    var names: [UInt8] = []
+    var names: [UInt8]
+    private(set) var namesCount = 0
     var nameEnds: [UInt32] = []
     var rowEnds: [UInt32] = []
 
     init(capacity: Int) {
         storage = ColumnStorage(capacity: capacity)
-        names.reserveCapacity(min(capacity * 8, 1 << 20)); nameEnds.reserveCapacity(1024); rowEnds.reserveCapacity(1024)
+        names = [UInt8](repeating: 0, count: max(256, min(capacity, 1 << 16)))
+        nameEnds.reserveCapacity(1024); rowEnds.reserveCapacity(1024)
     }
 
     var isEmpty: Bool { count == 0 }
@@ -100,7 +104,7 @@ public struct Rows {
 
     mutating func removeAll() {
         count = 0
-        names.removeAll(keepingCapacity: true); nameEnds.removeAll(keepingCapacity: true)
+        namesCount = 0; nameEnds.removeAll(keepingCapacity: true)
         rowEnds.removeAll(keepingCapacity: true)
     }
 
@@ -133,9 +137,16 @@ public struct Rows {
     /// Starts a run of ticker `t` at the next row (closing the previous run).
     @inline(__always) mutating func startRun(_ t: UnsafeRawBufferPointer) {
         closeRun()
-        // As typed bytes: Array's contiguous copy, not the generic element loop.
-        names.append(contentsOf: t.assumingMemoryBound(to: UInt8.self))
-        nameEnds.append(UInt32(names.count))
+        // Copied into the array's spare room (Array.append cost more than the rest of a new
+        // ticker's row).
+        if namesCount &+ t.count > names.count { names.append(contentsOf: repeatElement(0, count: max(names.count, t.count))) }
+        let at = namesCount
+        // Safe: at + t.count <= names.count after the check above.
+        names.withUnsafeMutableBytes { nb in
+            if let src = t.baseAddress { (nb.baseAddress! + at).copyMemory(from: src, byteCount: t.count) }
+        }
+        namesCount = at &+ t.count
+        nameEnds.append(UInt32(namesCount))
         rowEnds.append(UInt32(count))
     }
 
@@ -150,7 +161,7 @@ public struct Rows {
         let i = storage.ints.map { UnsafeBufferPointer(start: $0, count: count) }
         return try names.withUnsafeBytes { nb in try nameEnds.withUnsafeBufferPointer { ne in
             try rowEnds.withUnsafeBufferPointer { re in
-                try body(ColumnsView(mantissas: m, scales: k, ints: i), nb, ne, re)
+                try body(ColumnsView(mantissas: m, scales: k, ints: i), UnsafeRawBufferPointer(rebasing: nb[0..<namesCount]), ne, re)
             } } }
     }
 }
@@ -209,9 +220,9 @@ public struct RowSink {
     /// Byte comparison of the current (last) run's ticker with `t`: <0, 0, >0.
     @inline(__always) func compareLast(_ t: UnsafeRawBufferPointer) -> Int {
         let start = rows.lastNameStart
-        let len = rows.names.count - start
+        let len = rows.namesCount - start
         return rows.names.withUnsafeBytes { nb in
-            // Safe: start..<names.count is the last run's name, inside the array.
+            // Safe: start..<namesCount is the last run's name, inside the array.
             let r = memcmp(nb.baseAddress! + start, t.baseAddress!, min(len, t.count))
             if r != 0 { return Int(r) }
             return len - t.count
@@ -220,7 +231,7 @@ public struct RowSink {
 
     @inline(__always) func lastRootDiffers(_ t: UnsafeRawBufferPointer) -> Bool {
         let start = rows.lastNameStart
-        return rows.names.withUnsafeBytes { nb in !sameRoot(UnsafeRawBufferPointer(rebasing: nb[start...]), t) }
+        return rows.names.withUnsafeBytes { nb in !sameRoot(UnsafeRawBufferPointer(rebasing: nb[start..<rows.namesCount]), t) }
     }
 
     /// Appends one row of Doubles.
@@ -251,9 +262,9 @@ public struct RowSink {
     @inline(__always) func sameTickerAsLast(_ t: UnsafeRawBufferPointer) -> Bool {
         guard !rows.nameEnds.isEmpty else { return false }
         let start = rows.lastNameStart
-        let len = rows.names.count - start
+        let len = rows.namesCount - start
         guard len == t.count else { return false }
-        // Safe: start..<names.count is the last run's name, inside the array; t has len bytes.
+        // Safe: start..<namesCount is the last run's name, inside the array; t has len bytes.
         return rows.names.withUnsafeBytes { nb in memcmp(nb.baseAddress! + start, t.baseAddress!, len) == 0 }
     }
 
@@ -390,7 +401,7 @@ public struct RowSink {
             try outNames[ns..<Int(outNameEnds[t])].withUnsafeBytes { tb in
                 if chunk.count >= targetRows {
                     let differs = chunk.names.withUnsafeBytes { cb in
-                        !sameRoot(UnsafeRawBufferPointer(rebasing: cb[chunk.lastNameStart...]), tb)
+                        !sameRoot(UnsafeRawBufferPointer(rebasing: cb[chunk.lastNameStart..<chunk.namesCount]), tb)
                     }
                     if differs || chunk.count >= targetRows * RowSink.rootSpanFactor { chunk.closeRun(); chunk = try writer.submit(chunk) }
                 }
