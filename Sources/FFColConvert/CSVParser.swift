@@ -375,9 +375,13 @@ public struct CSVParser {
                CSVParser.nonDigits(x) | CSVParser.nonDigits(y) == 0 {
                 let seconds = CSVParser.digitValue(x &- 0x3030_3030_3030_3030) &* 100
                     &+ (y & 0xFF &- 0x30) &* 10 &+ (y &>> 8 & 0xFF &- 0x30)
-                // 10 digits: below 10^10, so times 10^9 is below 2^63.
-                p += 20
-                return Int64(seconds &* 1_000_000_000)
+                // Ten digits: below 10^10, so the product does not wrap a UInt64; above
+                // Int64.max (from 9,223,372,037 seconds) it is out of range, which parseInt
+                // reports.
+                if seconds <= UInt64(Int64.max) / 1_000_000_000 {
+                    p += 20
+                    return Int64(seconds &* 1_000_000_000)
+                }
             }
         }
         return try parseInt(&p, end, field: 6)

@@ -148,8 +148,9 @@ final class ParserTests: XCTestCase {
 
     /// window_start values of a whole second take a shortcut (19 digits, the last nine zeros,
     /// then a comma); every near miss must still be parsed: a nonzero digit in any of the nine,
-    /// 18 or 20 digits, a leading zero, a sign, small values, and rows near a block's end. A
-    /// non-digit among the first ten digits is an error either way.
+    /// 18 or 20 digits, a leading zero, a sign, small values, the largest whole second, and
+    /// rows near a block's end. A non-digit among the first ten digits, or a second past
+    /// Int64.max nanoseconds, is an error either way.
     func testTimestampsAndNearMisses() throws {
         var g = MiniCSV(seed: 29)
         let base: Int64 = 1_759_152_600_000_000_000
@@ -163,6 +164,7 @@ final class ParserTests: XCTestCase {
             case 2: stamps.append(String(s / 10))                                    // 18 digits
             case 3: stamps.append("+" + String(s))
             case 4: stamps.append(String(g.below(1000)))
+            case 6: stamps.append(k % 16 == 6 ? "9223372036000000000" : "0000000000000000000")  // the largest second; zero
             case 5: stamps.append(String(s) + "0")                                   // too large
             default: break
             }
@@ -183,7 +185,7 @@ final class ParserTests: XCTestCase {
         }
         // Not integers: rejected on their line, a non-digit among the first ten digits too.
         for bad in ["1759152:00000000000", "17591526/0000000000", "175915260a000000000", "+1759152600000000000",
-                    "17591526000000000000"] {
+                    "17591526000000000000", "9223372037000000000", "9999999999000000000"] {
             let text = Array("ticker,volume,open,close,high,low,window_start,transactions\nA,1,1,1,1,1,\(base),1\nB,1,1,1,1,1,\(bad),1\nC,1,1,1,1,1,\(base),1\n".utf8)
             XCTAssertThrowsError(try convertBytes(text, root: dir + "/bad"), bad) { e in
                 XCTAssertEqual((e as? ConvertError)?.line, 3, "\(bad): \(e)")
