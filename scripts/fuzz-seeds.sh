@@ -21,6 +21,10 @@ head -c 700 "$s" > "$tmp/trunc.gz"; seed 0 "$tmp/trunc.gz" truncated-gzip
 printf 'ticker,volume,open,close,high,low,window_start,transactions\nAAPL,1,x,1,1,1,1759152600000000000,1\n' > "$tmp/bad"; seed 0 "$tmp/bad" bad-value
 printf 'ticker,volume,open\nAAPL,1,2\n' > "$tmp/hdr"; seed 0 "$tmp/hdr" bad-header
 printf 'ticker,volume,open,close,high,low,window_start,transactions\r\nA,1e3,1.5,1.5,2,1,1759152600000000000,1\r\nA,1,1,1,1,1,1759152660000000000\r\n' > "$tmp/crlf"; seed 130 "$tmp/crlf" crlf-short-row
+# Numbers at the edges of the parser's shortcuts and ranges: the largest whole second that fits
+# (and, in a second seed, the next), 19 and 20 digits, Int64's extremes, long and tiny prices.
+printf 'ticker,volume,open,close,high,low,window_start,transactions\nA,9007199254740993,0.0000001,0.0000001,1e308,-5e-324,9223372036000000000,9223372036854775807\nA,1,123456789.12345678,123456789.12345678,1.5,1.5,1759152600000000001,-9223372036854775808\nB,0,1,1,1,1,0000000000000000000,0\nB,1,1,1,1,1,01759152600000000000,1\n' > "$tmp/edges"; seed 0 "$tmp/edges" edge-values
+printf 'ticker,volume,open,close,high,low,window_start,transactions\nA,1,1,1,1,1,9223372037000000000,1\n' > "$tmp/edge-range"; seed 0 "$tmp/edge-range" edge-out-of-range
 gzseed() { { printf "\\x$(printf %02x "$1")"; cat "$2"; } > "$out/gzip/$3"; }
 gzseed 0 "$s" stocks; gzseed 11 "$o" options-split4-block4096; gzseed 5 "$tmp/trunc.gz" truncated
 cat "$s" "$o" > "$tmp/multi.gz"; gzseed 2 "$tmp/multi.gz" multi-member
