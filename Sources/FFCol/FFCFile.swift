@@ -29,16 +29,32 @@ public final class DecodedChunk: @unchecked Sendable {
     public func has(_ c: Column) -> Bool { c.isFloat ? floats[c.rawValue] != nil : ints[c.rawValue - 5] != nil }
 }
 
-/// An open `.ffc` file, memory-mapped. The footer is validated on open (bounds of every
-/// block, counts, ordering, footer checksum); each block's checksum is checked when it is read.
-/// Thread-safe: decoded chunks are cached under a lock.
+/// An open `.ffc` file: memory-mapped, or read with `pread` (see `Access`). The footer is
+/// validated on open (bounds of every block, counts, ordering, footer checksum); each block's
+/// checksum is checked when it is read. Thread-safe: decoded chunks are cached under a lock.
 public final class FFCFile: @unchecked Sendable {
+    /// How a file's bytes are reached.
+    public enum Access: Sendable {
+        /// The whole file is mapped: no copies, the right choice for reading many chunks.
+        case mapped
+        /// The footer is read into memory on open and each block when it is needed, into a
+        /// buffer the decoding thread reuses: no page faults and no `munmap` (whose TLB
+        /// flushes reach every core), the right choice for a few chunks of many files, such
+        /// as one ticker across dates.
+        case read
+    }
+
     public let path: String
     /// The footer, checked on open; entries are read from the mapped bytes when needed.
     let index: FooterIndex
     public let date: TradingDate
     public let dataset: String
-    private let base: UnsafeRawPointer
+    /// The mapping (`.mapped`), or nil.
+    private let base: UnsafeRawPointer?
+    /// The open descriptor (`.read`), or -1.
+    private let fd: Int32
+    /// The footer's bytes (`.read`), owned; `index` points into them.
+    private let footerCopy: UnsafeMutableRawBufferPointer?
     private let size: Int
     private let lock = Lock()
     private var cache: [Int: DecodedChunk] = [:]
@@ -47,11 +63,12 @@ public final class FFCFile: @unchecked Sendable {
     /// How many decoded chunks to keep (least recently decoded are dropped first).
     public var cacheLimit = 8
 
-    public init(path: String) throws {
+    public init(path: String, access: Access = .mapped) throws {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FFCError.io(path: path, message: "cannot open: \(errnoText())") }
-        defer { close(fd) }
+        var keepOpen = false
+        defer { if !keepOpen { close(fd) } }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw FFCError.io(path: path, message: "cannot stat: \(errnoText())") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw FFCError.io(path: path, message: "not a regular file") }
@@ -59,51 +76,107 @@ public final class FFCFile: @unchecked Sendable {
         guard size >= FFCFormat.headerSize + FFCFormat.trailerSize else {
             throw FFCError.corrupt(path, "file is \(size) bytes, shorter than a header and trailer (truncated?)")
         }
-        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
-            throw FFCError.io(path: path, message: "cannot mmap: \(errnoText())")
+        var mapping: UnsafeRawPointer?
+        if access == .mapped {
+            guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+                throw FFCError.io(path: path, message: "cannot mmap: \(errnoText())")
+            }
+            mapping = UnsafeRawPointer(p)
         }
-        self.base = UnsafeRawPointer(p)
-        self.size = size
+        var copy: UnsafeMutableRawBufferPointer?
         do {
-            let all = UnsafeRawBufferPointer(start: base, count: size)
-            guard all.prefix(8).elementsEqual(FFCFormat.magic) else { throw FFCError.notFFC(path: path) }
-            let major = UInt16(littleEndian: all.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
-            let minor = UInt16(littleEndian: all.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
-            guard major == FFCFormat.versionMajor else {
-                throw FFCError.unsupportedVersion(path: path, major: Int(major), minor: Int(minor))
+            let h = FFCFormat.headerSize, t = size - FFCFormat.trailerSize
+            // The header, then the trailer (footer length, footer checksum, end marker).
+            var ends = [UInt8](repeating: 0, count: h + FFCFormat.trailerSize)
+            try ends.withUnsafeMutableBytes { e in
+                let headPart = UnsafeMutableRawBufferPointer(rebasing: e[0..<h])
+                let tailPart = UnsafeMutableRawBufferPointer(rebasing: e[h...])
+                if let m = mapping {
+                    // Safe: size >= headerSize + trailerSize (checked above).
+                    headPart.copyMemory(from: UnsafeRawBufferPointer(start: m, count: h))
+                    tailPart.copyMemory(from: UnsafeRawBufferPointer(start: m + t, count: FFCFormat.trailerSize))
+                } else {
+                    try FFCFile.readFully(fd, into: headPart, at: 0, path: path)
+                    try FFCFile.readFully(fd, into: tailPart, at: t, path: path)
+                }
             }
-            let flags = UInt32(littleEndian: all.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
-            guard flags == 0 else { throw FFCError.corrupt(path, "header flags are \(flags), must be 0") }
-            guard all.suffix(8).elementsEqual(FFCFormat.endMagic) else {
-                throw FFCError.corrupt(path, "no end marker: the file is truncated or was not completely written")
+            let (flen, fsum) = try ends.withUnsafeBytes { e -> (UInt64, UInt64) in
+                let head = UnsafeRawBufferPointer(rebasing: e[0..<h]), tail = UnsafeRawBufferPointer(rebasing: e[h...])
+                guard head.prefix(8).elementsEqual(FFCFormat.magic) else { throw FFCError.notFFC(path: path) }
+                let major = UInt16(littleEndian: head.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+                let minor = UInt16(littleEndian: head.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
+                guard major == FFCFormat.versionMajor else {
+                    throw FFCError.unsupportedVersion(path: path, major: Int(major), minor: Int(minor))
+                }
+                let flags = UInt32(littleEndian: head.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+                guard flags == 0 else { throw FFCError.corrupt(path, "header flags are \(flags), must be 0") }
+                guard tail.suffix(8).elementsEqual(FFCFormat.endMagic) else {
+                    throw FFCError.corrupt(path, "no end marker: the file is truncated or was not completely written")
+                }
+                return (UInt64(littleEndian: tail.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                        UInt64(littleEndian: tail.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
             }
-            let t = size - FFCFormat.trailerSize
-            let flen = UInt64(littleEndian: all.loadUnaligned(fromByteOffset: t, as: UInt64.self))
-            let fsum = UInt64(littleEndian: all.loadUnaligned(fromByteOffset: t + 8, as: UInt64.self))
-            guard flen <= UInt64(t - FFCFormat.headerSize) else {
+            guard flen <= UInt64(t - h) else {
                 throw FFCError.corrupt(path, "footer length \(flen) exceeds the file")
             }
             let fstart = t - Int(flen)
-            // Safe: fstart >= headerSize and fstart + flen == t <= size, checked above.
-            let fbuf = UnsafeRawBufferPointer(rebasing: all[fstart..<t])
+            let fbuf: UnsafeRawBufferPointer
+            if let m = mapping {
+                // Safe: fstart >= headerSize and fstart + flen == t <= size, checked above.
+                fbuf = UnsafeRawBufferPointer(start: m + fstart, count: Int(flen))
+            } else {
+                let c = UnsafeMutableRawBufferPointer.allocate(byteCount: max(Int(flen), 1), alignment: 16)
+                copy = c
+                let part = UnsafeMutableRawBufferPointer(rebasing: c[0..<Int(flen)])
+                try FFCFile.readFully(fd, into: part, at: fstart, path: path)
+                fbuf = UnsafeRawBufferPointer(part)
+            }
             guard XXH64.hash(fbuf) == fsum else {
                 throw FFCError.corrupt(path, "footer checksum mismatch (the footer is damaged)")
             }
             let index = try FooterIndex(fbuf, path: path, fileDataEnd: UInt64(fstart))
-            self.index = index
             guard let d = Optional(TradingDate(daysSinceEpoch: Int(index.dateDays))),
                   (1970...2200).contains(d.year) else {
                 throw FFCError.corrupt(path, "date out of range")
             }
+            self.index = index
             date = d
             dataset = index.dataset
         } catch {
-            munmap(UnsafeMutableRawPointer(mutating: base), size)
+            if let m = mapping { munmap(UnsafeMutableRawPointer(mutating: m), size) }
+            copy?.deallocate()
             throw error
         }
+        base = mapping
+        footerCopy = copy
+        self.fd = access == .read ? fd : -1
+        self.size = size
+        keepOpen = access == .read
     }
 
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+        footerCopy?.deallocate()
+        if fd >= 0 { close(fd) }
+    }
+
+    /// Reads `buf.count` bytes at `offset`; a short read is a file that shrank since it was
+    /// opened (truncated while being read).
+    static func readFully(_ fd: Int32, into buf: UnsafeMutableRawBufferPointer, at offset: Int, path: String) throws {
+        var done = 0
+        while done < buf.count {
+            // Safe: done < buf.count, so the pointer and the remaining count lie in buf.
+            let n = pread(fd, buf.baseAddress! + done, buf.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FFCError.io(path: path, message: "cannot read: \(errnoText())")
+            }
+            if n == 0 {
+                throw FFCError.corrupt(path, "file ends at byte \(offset + done), expected \(buf.count - done) more (truncated while open?)")
+            }
+            done += n
+        }
+    }
 
     // MARK: Metadata
 
@@ -129,16 +202,34 @@ public final class FFCFile: @unchecked Sendable {
 
     // MARK: Blocks
 
-    /// The stored bytes of a block. Bounds were validated when the footer was checked on open.
-    func stored(_ b: BlockRef) -> UnsafeRawBufferPointer {
-        // Safe: FooterIndex (on open) checked offset + storedSize <= start of footer < size.
-        UnsafeRawBufferPointer(start: base + Int(b.offset), count: Int(b.storedSize))
+    /// Hands the stored bytes of a block to `body`: in the mapping, or read into `dctx`'s
+    /// input buffer. Bounds were validated when the footer was checked on open.
+    func withStored<T>(_ b: BlockRef, dctx: ZstdDecompressor, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+        if let base {
+            // Safe: FooterIndex (on open) checked offset + storedSize <= start of footer < size.
+            return try body(UnsafeRawBufferPointer(start: base + Int(b.offset), count: Int(b.storedSize)))
+        }
+        return try dctx.withInput(Int(b.storedSize)) { buf in
+            try FFCFile.readFully(fd, into: buf, at: Int(b.offset), path: path)
+            return try body(UnsafeRawBufferPointer(buf))
+        }
+    }
+
+    /// A copy of a block's stored bytes (tests and tools).
+    func stored(_ b: BlockRef) throws -> [UInt8] {
+        let dctx = DecompressorPool.take()
+        defer { DecompressorPool.give(dctx) }
+        return try withStored(b, dctx: dctx) { Array($0) }
     }
 
     /// Checks a block's checksum and hands its decoded bytes to `body`.
     func withBlock<T>(_ b: BlockRef, chunk: Int, what: String, dctx: ZstdDecompressor,
                       _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
-        let s = stored(b)
+        try withStored(b, dctx: dctx) { s in try decodeBlock(s, b, chunk: chunk, what: what, dctx: dctx, body) }
+    }
+
+    private func decodeBlock<T>(_ s: UnsafeRawBufferPointer, _ b: BlockRef, chunk: Int, what: String, dctx: ZstdDecompressor,
+                                _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
         guard XXH64.hash(s) == b.checksum else { throw FFCError.checksum(path: path, chunk: chunk, column: what) }
         if b.compression == 0 { return try body(s) }
         // The footer's raw size is checked against the frame (which always records it) before

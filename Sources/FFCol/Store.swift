@@ -44,11 +44,12 @@ public struct Store: Sendable {
         return out.sorted()
     }
 
-    /// Opens the file of one dataset and date (nil if there is none).
-    public func open(dataset: Dataset, date: TradingDate) throws -> FFCFile? {
+    /// Opens the file of one dataset and date (nil if there is none). `.read` suits reading a
+    /// few chunks of many files (one ticker across dates), `.mapped` reading many chunks.
+    public func open(dataset: Dataset, date: TradingDate, access mode: FFCFile.Access = .mapped) throws -> FFCFile? {
         let p = path(dataset: dataset, date: date)
         guard access(p, F_OK) == 0 else { return nil }
-        return try FFCFile(path: p)
+        return try FFCFile(path: p, access: mode)
     }
 
     /// One ticker's bars across a date range, one entry per date that has rows (missing
@@ -124,7 +125,8 @@ public struct TickerSeries {
         let s = self
         return Iterator(ahead: OrderedPrefetch(count: dates.count, threads: threads, ahead: 4 * max(1, threads)) { i in
             Result { () throws -> Bars? in
-                guard let f = try s.store.open(dataset: s.dataset, date: s.dates[i]) else { return nil }
+                // One chunk of each file: read, not mapped (see FFCFile.Access).
+                guard let f = try s.store.open(dataset: s.dataset, date: s.dates[i], access: .read) else { return nil }
                 return try f.bars(ticker: s.ticker, columns: s.columns)
             }
         })

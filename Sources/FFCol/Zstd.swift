@@ -59,6 +59,7 @@ public final class ZstdDecompressor {
     deinit {
         ZSTD_freeDCtx(dctx)
         scratch?.deallocate()
+        input?.deallocate()
     }
 
     /// A reusable output buffer (one decoded block at a time), so that decoding a column does
@@ -82,6 +83,27 @@ public final class ZstdDecompressor {
         defer { scratchInUse = false }
         // Safe: the buffer holds at least `count` bytes (grown above).
         return try body(UnsafeMutableRawBufferPointer(rebasing: scratch![0..<count]))
+    }
+
+    /// A reusable input buffer (one stored block read from a file at a time), lent like
+    /// `withScratch`'s.
+    private var input: UnsafeMutableRawBufferPointer?
+    private var inputInUse = false
+
+    func withInput<T>(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
+        if inputInUse {
+            let tmp = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+            defer { tmp.deallocate() }
+            return try body(tmp)
+        }
+        if (input?.count ?? -1) < count {
+            input?.deallocate()
+            input = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 64 << 10), alignment: 16)
+        }
+        inputInUse = true
+        defer { inputInUse = false }
+        // Safe: the buffer holds at least `count` bytes (grown above).
+        return try body(UnsafeMutableRawBufferPointer(rebasing: input![0..<count]))
     }
 
     /// The decoded size a frame's header declares, or nil if the header is damaged or does not say.

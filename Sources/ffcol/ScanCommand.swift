@@ -124,10 +124,11 @@ struct ScanCommand: ParsableCommand {
         /// Prints what `select` takes from each date's file, in date order; the dates are opened
         /// and decoded ahead of the printing on background threads (at most 2 per thread ahead:
         /// an underlying's contracts can be many rows a day). False once the row limit is hit.
+        /// A ticker or an underlying is a few chunks of each file: read, not mapped.
         func emitDates(_ select: @escaping (FFCFile) throws -> [Bars]) throws -> Bool {
             let threads = Store.defaultThreads
             return try forEachAhead(count: dates.count, threads: threads, ahead: 2 * threads,
-                                    { try store.open(dataset: ds, date: dates[$0]).map(select) ?? [] }) { _, day in
+                                    { try store.open(dataset: ds, date: dates[$0], access: .read).map(select) ?? [] }) { _, day in
                 day.allSatisfy(emit)
             }
         }

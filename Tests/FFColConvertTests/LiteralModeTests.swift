@@ -36,8 +36,8 @@ final class LiteralModeTests: XCTestCase {
             let open = meta.columns[Column.open.rawValue].block
             XCTAssertEqual(volume.compression, 1, "chunk \(i)")
             XCTAssertEqual(open.compression, 1, "chunk \(i)")
-            XCTAssertEqual(try firstLiteralsType(f.stored(volume)), 0, "chunk \(i): volume literals stored raw")
-            XCTAssertEqual(try firstLiteralsType(f.stored(open)), 2, "chunk \(i): open literals Huffman-coded")
+            XCTAssertEqual(try f.stored(volume).withUnsafeBytes { try firstLiteralsType($0) }, 0, "chunk \(i): volume literals stored raw")
+            XCTAssertEqual(try f.stored(open).withUnsafeBytes { try firstLiteralsType($0) }, 2, "chunk \(i): open literals Huffman-coded")
         }
         // Whatever the mode, every value reads back as the CSV said.
         try f.verify()

@@ -49,16 +49,50 @@ final class FormatTests: XCTestCase {
         fclose(f)
     }
 
-    /// Opens and fully verifies; returns the error, or nil if the file is valid.
-    func openAndVerify(_ b: [UInt8]) -> Error? {
+    /// Opens and fully verifies, mapped and read (`FFCFile.Access`); returns the error, or nil
+    /// if the file is valid. Both ways must give the same outcome.
+    func openAndVerify(_ b: [UInt8], file: StaticString = #filePath, line: UInt = #line) -> Error? {
         let p = dir + "/mutant.ffc"
         write(p, b)
-        do {
-            let f = try FFCFile(path: p)
-            try f.verify()
-            return nil
-        } catch {
-            return error
+        var outcomes: [Error?] = []
+        for access in [FFCFile.Access.mapped, .read] {
+            do {
+                let f = try FFCFile(path: p, access: access)
+                try f.verify()
+                outcomes.append(nil)
+            } catch {
+                outcomes.append(error)
+            }
+        }
+        XCTAssertEqual(outcomes[0].map { "\($0)" }, outcomes[1].map { "\($0)" }, "mapped and read differ", file: file, line: line)
+        return outcomes[0]
+    }
+
+    /// Files read with pread give what the mapped file gives: footer, chunks, every ticker's
+    /// bars; a file truncated while open is an error naming it, not a crash.
+    func testReadAccessGivesWhatTheMappingGives() throws {
+        let p = try makeFile()
+        let m = try FFCFile(path: p), r = try FFCFile(path: p, access: .read)
+        XCTAssertEqual(m.footer, r.footer)
+        for i in 0..<m.chunkCount {
+            let a = try m.chunk(i), b = try r.chunk(i)
+            for c in Column.allCases where c.isFloat { XCTAssertEqual(a.doubles(c), b.doubles(c), "chunk \(i) \(c)") }
+            for c in Column.allCases where !c.isFloat { XCTAssertEqual(a.int64s(c), b.int64s(c), "chunk \(i) \(c)") }
+        }
+        for t in 99...140 {
+            let a = try m.bars(ticker: "T\(t)"), b = try r.bars(ticker: "T\(t)")
+            XCTAssertEqual(a == nil, b == nil, "T\(t)")
+            XCTAssertEqual(a.map { Array($0.close) }, b.map { Array($0.close) }, "T\(t)")
+            XCTAssertEqual(a.map { Array($0.windowStart) }, b.map { Array($0.windowStart) }, "T\(t)")
+            XCTAssertEqual(a.map { Array($0.volume) }, b.map { Array($0.volume) }, "T\(t)")
+        }
+        XCTAssertEqual(try r.bars(ticker: "T120")?.count, 50)
+        // Truncated after it was opened: the next block read fails with the file's name.
+        let t = try FFCFile(path: p, access: .read)
+        XCTAssertEqual(truncate(p, off_t(FFCFormat.headerSize + 10)), 0)
+        XCTAssertThrowsError(try t.verify()) { e in
+            guard case .corrupt = e as? FFCError else { return XCTFail("\(e)") }
+            XCTAssertTrue("\(e)".contains(p), "\(e)")
         }
     }
 

@@ -7,7 +7,8 @@ import FuzzSupport
 // Input layout: byte 0 selects raw mode (the rest is a whole .ffc file) or mutation mode (the
 // rest is a list of (offset, xor) edits applied to a small valid file built at startup).
 // Opening and verifying must either succeed or throw FFCError; reading tickers after a
-// successful open must not crash.
+// successful open must not crash; the file mapped and the file read with pread must give the
+// same outcome at every step.
 
 let workDir = makeWorkDir("fuzzffc")
 
@@ -33,16 +34,25 @@ func check(_ bytes: [UInt8]) {
     precondition(fd >= 0)
     _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     close(fd)
-    do {
-        let f = try FFCFile(path: path)
-        _ = f.rowCount; _ = f.tickerCount; _ = f.provenance("source")
-        try? f.verify()
-        for t in ["A", "AAPL", "SPY", "ZZZZZ", ""] { _ = try? f.bars(ticker: t) }
-        try? f.forEachTicker { _ in true }
-    } catch is FFCError {
-    } catch {
-        fatalError("unexpected error type: \(error)")
+    // Mapped and read with pread (FFCFile.Access): the same outcome, step by step.
+    let outcomes = [FFCFile.Access.mapped, .read].map { access -> String in
+        var seen = ""
+        do {
+            let f = try FFCFile(path: path, access: access)
+            seen += "open \(f.rowCount) \(f.tickerCount) \(f.provenance("source") ?? "-");"
+            do { try f.verify(); seen += "verified;" } catch { seen += "verify: \(error);" }
+            for t in ["A", "AAPL", "SPY", "ZZZZZ", ""] {
+                do { seen += "\(t): \(try f.bars(ticker: t).map { Array($0.close) } ?? []);" } catch { seen += "\(t): \(error);" }
+            }
+            do { try f.forEachTicker { _ in true }; seen += "all;" } catch { seen += "all: \(error);" }
+        } catch let e as FFCError {
+            seen += "open failed: \(e)"
+        } catch {
+            fatalError("unexpected error type: \(error)")
+        }
+        return seen
     }
+    precondition(outcomes[0] == outcomes[1], "mapped and read differ:\n\(outcomes[0])\n\(outcomes[1])")
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
