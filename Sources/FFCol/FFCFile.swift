@@ -40,12 +40,12 @@ public final class FFCFile: @unchecked Sendable {
         /// The footer is read into memory on open and each block when it is needed, into a
         /// buffer the decoding thread reuses: no page faults and no `munmap` (whose TLB
         /// flushes reach every core), the right choice for a few chunks of many files, such
-        /// as one ticker across dates.
+        /// as one ticker across dates. The file stays open (one descriptor) until released.
         case read
     }
 
     public let path: String
-    /// The footer, checked on open; entries are read from the mapped bytes when needed.
+    /// The footer, checked on open; entries are read from its bytes (mapped or copied) when needed.
     let index: FooterIndex
     public let date: TradingDate
     public let dataset: String
@@ -284,7 +284,7 @@ public final class FFCFile: @unchecked Sendable {
     // MARK: Lookup
 
     /// The chunk whose ticker range contains `key`, by binary search of the chunk table (in
-    /// the mapped footer: nothing is decoded or allocated).
+    /// the footer's bytes: nothing is decoded or allocated).
     public func chunkIndex<C: Collection>(containing key: C) -> Int? where C.Element == UInt8 {
         let k = Array(key)
         return k.withUnsafeBytes { kb in
