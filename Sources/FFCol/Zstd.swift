@@ -48,62 +48,55 @@ public final class ZstdCompressor {
     }
 }
 
+/// A buffer lent to one caller at a time and grown as needed; a caller that asks while it is
+/// lent out gets a temporary one. Not thread-safe (one per decompression context).
+final class LentBuffer {
+    private var buffer: UnsafeMutableRawBufferPointer?
+    private var inUse = false
+
+    deinit { buffer?.deallocate() }
+
+    /// Calls `body` with `count` bytes.
+    func with<T>(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
+        if inUse {
+            let tmp = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+            defer { tmp.deallocate() }
+            return try body(tmp)
+        }
+        if (buffer?.count ?? -1) < count {
+            buffer?.deallocate()
+            buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 64 << 10), alignment: 16)
+        }
+        inUse = true
+        defer { inUse = false }
+        // Safe: the buffer holds at least `count` bytes (grown above).
+        return try body(UnsafeMutableRawBufferPointer(rebasing: buffer![0..<count]))
+    }
+}
+
 /// A reusable zstd decompression context (not thread-safe: one per thread).
 public final class ZstdDecompressor {
     private let dctx: OpaquePointer
+    /// Decoded blocks, one at a time, so that decoding a column does not allocate per block.
+    private let scratch = LentBuffer()
+    /// Stored blocks read from a file (`FFCFile.Access.read`), one at a time.
+    private let input = LentBuffer()
 
     public init() {
         guard let d = ZSTD_createDCtx() else { fatalError("ZSTD_createDCtx: out of memory") }
         dctx = d
     }
-    deinit {
-        ZSTD_freeDCtx(dctx)
-        scratch?.deallocate()
-        input?.deallocate()
-    }
+    deinit { ZSTD_freeDCtx(dctx) }
 
-    /// A reusable output buffer (one decoded block at a time), so that decoding a column does
-    /// not allocate per block.
-    private var scratch: UnsafeMutableRawBufferPointer?
-    private var scratchInUse = false
-
-    /// Calls `body` with a buffer of `count` bytes: the context's own (grown as needed) unless
-    /// it is already lent out, then a temporary one.
+    /// Calls `body` with an output buffer of `count` bytes (the context's own unless it is
+    /// already lent out).
     func withScratch<T>(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
-        if scratchInUse {
-            let tmp = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
-            defer { tmp.deallocate() }
-            return try body(tmp)
-        }
-        if (scratch?.count ?? -1) < count {
-            scratch?.deallocate()
-            scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 64 << 10), alignment: 16)
-        }
-        scratchInUse = true
-        defer { scratchInUse = false }
-        // Safe: the buffer holds at least `count` bytes (grown above).
-        return try body(UnsafeMutableRawBufferPointer(rebasing: scratch![0..<count]))
+        try scratch.with(count, body)
     }
 
-    /// A reusable input buffer (one stored block read from a file at a time), lent like
-    /// `withScratch`'s.
-    private var input: UnsafeMutableRawBufferPointer?
-    private var inputInUse = false
-
+    /// Calls `body` with an input buffer of `count` bytes (likewise).
     func withInput<T>(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
-        if inputInUse {
-            let tmp = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
-            defer { tmp.deallocate() }
-            return try body(tmp)
-        }
-        if (input?.count ?? -1) < count {
-            input?.deallocate()
-            input = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 64 << 10), alignment: 16)
-        }
-        inputInUse = true
-        defer { inputInUse = false }
-        // Safe: the buffer holds at least `count` bytes (grown above).
-        return try body(UnsafeMutableRawBufferPointer(rebasing: input![0..<count]))
+        try input.with(count, body)
     }
 
     /// The decoded size a frame's header declares, or nil if the header is damaged or does not say.
