@@ -87,21 +87,17 @@ public final class FFCFile: @unchecked Sendable {
         do {
             let h = FFCFormat.headerSize, t = size - FFCFormat.trailerSize
             // The header, then the trailer (footer length, footer checksum, end marker).
-            var ends = [UInt8](repeating: 0, count: h + FFCFormat.trailerSize)
-            try ends.withUnsafeMutableBytes { e in
-                let headPart = UnsafeMutableRawBufferPointer(rebasing: e[0..<h])
-                let tailPart = UnsafeMutableRawBufferPointer(rebasing: e[h...])
+            let (flen, fsum) = try withUnsafeTemporaryAllocation(byteCount: h + FFCFormat.trailerSize, alignment: 8) { e -> (UInt64, UInt64) in
+                let head = UnsafeMutableRawBufferPointer(rebasing: e[0..<h])
+                let tail = UnsafeMutableRawBufferPointer(rebasing: e[h...])
                 if let m = mapping {
                     // Safe: size >= headerSize + trailerSize (checked above).
-                    headPart.copyMemory(from: UnsafeRawBufferPointer(start: m, count: h))
-                    tailPart.copyMemory(from: UnsafeRawBufferPointer(start: m + t, count: FFCFormat.trailerSize))
+                    head.copyMemory(from: UnsafeRawBufferPointer(start: m, count: h))
+                    tail.copyMemory(from: UnsafeRawBufferPointer(start: m + t, count: FFCFormat.trailerSize))
                 } else {
-                    try FFCFile.readFully(fd, into: headPart, at: 0, path: path)
-                    try FFCFile.readFully(fd, into: tailPart, at: t, path: path)
+                    try FFCFile.readFully(fd, into: head, at: 0, path: path)
+                    try FFCFile.readFully(fd, into: tail, at: t, path: path)
                 }
-            }
-            let (flen, fsum) = try ends.withUnsafeBytes { e -> (UInt64, UInt64) in
-                let head = UnsafeRawBufferPointer(rebasing: e[0..<h]), tail = UnsafeRawBufferPointer(rebasing: e[h...])
                 guard head.prefix(8).elementsEqual(FFCFormat.magic) else { throw FFCError.notFFC(path: path) }
                 let major = UInt16(littleEndian: head.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
                 let minor = UInt16(littleEndian: head.loadUnaligned(fromByteOffset: 10, as: UInt16.self))

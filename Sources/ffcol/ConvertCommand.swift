@@ -72,7 +72,7 @@ struct ConvertCommand: ParsableCommand {
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if chunkRows < 1 { throw ValidationError("--chunk-rows must be at least 1") }
-        if !ConvertOptions.zstdLevels.contains(zstdLevel) { throw ValidationError("--zstd-level must be between 1 and 19") }
+        if !ConvertOptions.zstdLevels.contains(zstdLevel) { throw ValidationError("--zstd-level must be between \(ConvertOptions.zstdLevels.lowerBound) and \(ConvertOptions.zstdLevels.upperBound)") }
         if date != nil && inputs.count > 1 { throw ValidationError("--date applies to a single input; name one file") }
         if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be read only once") }
     }

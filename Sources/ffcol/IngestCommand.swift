@@ -66,7 +66,7 @@ struct IngestCommand: ParsableCommand {
 
     func validate() throws {
         if let m = maxConcurrent, !(1...64).contains(m) { throw ValidationError("--max-concurrent must be 1...64") }
-        if !ConvertOptions.zstdLevels.contains(zstdLevel) { throw ValidationError("--zstd-level must be 1...19") }
+        if !ConvertOptions.zstdLevels.contains(zstdLevel) { throw ValidationError("--zstd-level must be \(ConvertOptions.zstdLevels.lowerBound)...\(ConvertOptions.zstdLevels.upperBound)") }
     }
 
     func run() throws {
