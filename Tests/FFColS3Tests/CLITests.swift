@@ -33,7 +33,7 @@ final class CLITests: XCTestCase {
         all += r.out + r.err
 
         // A wrong secret: exit 1, a clear message, and still no secret.
-        let wrong = "X" + String(srv.secret.dropFirst())
+        let wrong = srv.wrongSecret
         r = try runFFCol(args + ["--no-incremental", "--retries", "0"],
                          env: ["POLYGON_S3_ACCESS_KEY_ID": srv.accessKeyID, "POLYGON_S3_SECRET_ACCESS_KEY": wrong])
         XCTAssertEqual(r.status, 1)

@@ -327,7 +327,7 @@ final class IngestTests: XCTestCase {
         r = try runFFCol(args + ["--force"], env: env)
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("1 converted"), r.out)
-        let wrong = "X" + String(srv.secret.dropFirst())
+        let wrong = srv.wrongSecret
         r = try runFFCol(args + ["--retries", "0"],
                          env: ["POLYGON_S3_ACCESS_KEY_ID": srv.accessKeyID, "POLYGON_S3_SECRET_ACCESS_KEY": wrong])
         XCTAssertEqual(r.status, 1)

@@ -65,7 +65,7 @@ final class S3ClientTests: XCTestCase {
         let srv = try TestServer.require()
         let bucket = try srv.freshBucket("sig")
         try srv.client(bucket: bucket).put(key: "k", body: [1, 2, 3])
-        let wrong = "WRONG" + String(srv.secret.dropFirst(5))
+        let wrong = srv.wrongSecret
         let lines = Lines()
         let c = srv.client(bucket: bucket, secret: wrong, trace: { lines.add($0) })
         XCTAssertThrowsError(try c.getData(key: "k")) { e in

@@ -12,6 +12,9 @@ struct TestServer {
     let proxy: String
     let accessKeyID: String
     let secret: String
+    /// A secret that differs from `secret` in its first character (a fixed "X" in its place
+    /// was the real secret whenever that began with "X").
+    var wrongSecret: String { (secret.first == "X" ? "Y" : "X") + String(secret.dropFirst()) }
     let noAccessKeyID: String
     let noAccessSecret: String
 
