@@ -3,6 +3,9 @@
 /// Decodes the blocks of one chunk, resolving prices stored relative to the open.
 /// `withRaw` hands over a block's checksum-verified, decompressed bytes. (Low-level: most
 /// code wants `FFCFile.chunk(_:columns:)`.)
+///
+/// A paged chunk (version 2) needs its page table (`TickerDirectory.pages`, from `tickers()`):
+/// only the pages that overlap the row range are decoded, each by a decoder of its own.
 public struct ChunkDecoder {
     let meta: ChunkMeta
     let withRaw: (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void
@@ -10,13 +13,46 @@ public struct ChunkDecoder {
     private var scaled: [Int: (scale: Int, m: [Int64])] = [:]
     /// The rows decoded (all rows of the chunk unless a range is given).
     public let range: Range<Int>
+    /// Paged chunks: the page table, and a decoder per page overlapping `range` (made on first use).
+    private let pages: PageTable?
+    private var parts: [ChunkDecoder]?
 
-    public init(meta: ChunkMeta, rows range: Range<Int>? = nil,
+    public init(meta: ChunkMeta, rows range: Range<Int>? = nil, pages: PageTable? = nil,
                 withRaw: @escaping (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void,
                 fail: @escaping (String, String) -> Error) {
-        self.meta = meta; self.withRaw = withRaw; self.fail = fail
+        self.meta = meta; self.withRaw = withRaw; self.fail = fail; self.pages = pages
         self.range = range ?? 0..<Int(meta.rowCount)
         precondition(self.range.lowerBound >= 0 && self.range.upperBound <= Int(meta.rowCount), "row range outside the chunk")
+    }
+
+    /// The page decoders of a paged chunk (nil for a version 1 chunk).
+    private mutating func pageDecoders(_ c: Column) throws -> [ChunkDecoder]? {
+        guard meta.isPaged else { return nil }
+        if let p = parts { return p }
+        guard let t = pages else { throw fail(c.name, "paged column read without the chunk's page table") }
+        let fail = self.fail
+        let p = t.pages(overlapping: range).map { j -> ChunkDecoder in
+            let r = t.rows(j)
+            let local = max(range.lowerBound, r.lowerBound) - r.lowerBound..<min(range.upperBound, r.upperBound) - r.lowerBound
+            return ChunkDecoder(meta: t.pageMeta(j, of: meta), rows: local, withRaw: withRaw,
+                                fail: { what, m in fail("\(what) page \(j)", m) })
+        }
+        parts = p
+        return p
+    }
+
+    /// Column `c` of every page overlapping the range, decoded one after another into `out`.
+    private mutating func paged(_ c: Column, into out: UnsafeMutableRawPointer, stride: Int,
+                                _ one: (inout ChunkDecoder, UnsafeMutableRawPointer) throws -> Void) throws -> Bool {
+        guard var p = try pageDecoders(c) else { return false }
+        defer { parts = p }
+        var at = 0
+        for k in p.indices {
+            // Safe: the pages' ranges are consecutive and add up to `range`, which `out` holds.
+            try one(&p[k], out + at * stride)
+            at += p[k].rows
+        }
+        return true
     }
 
     /// Rows in the chunk.
@@ -33,86 +69,105 @@ public struct ChunkDecoder {
     public func tickers() throws -> TickerDirectory {
         var dir: TickerDirectory?
         try withRaw(meta.tickers, "tickers") { src in
-            dir = try TickerDirectory(decoding: src, rowCount: total, tickerCount: Int(meta.tickerCount),
+            dir = try TickerDirectory(decoding: src, rowCount: total, tickerCount: Int(meta.tickerCount), pagesOf: meta,
                                       fail: { fail("tickers", $0) })
         }
         return dir!
     }
 
-    public func int64s(_ c: Column) throws -> [Int64] {
+    public mutating func int64s(_ c: Column) throws -> [Int64] {
+        // Decoded straight into the array's memory: every slot is written (or this throws,
+        // leaving the array empty).
+        try [Int64](unsafeUninitializedCapacity: rows) { buf, initialized in
+            try int64s(c, into: buf)
+            initialized = rows
+        }
+    }
+
+    /// The range's values of integer column `c` into `out` (`rows` slots).
+    mutating func int64s(_ c: Column, into out: UnsafeMutableBufferPointer<Int64>) throws {
+        precondition(out.count == rows, "output of \(out.count) slots for \(rows) rows")
+        if rows == 0 { return }
+        if try paged(c, into: UnsafeMutableRawPointer(out.baseAddress!), stride: 8, { d, p in
+            try d.int64s(c, into: UnsafeMutableBufferPointer(start: p.assumingMemoryBound(to: Int64.self), count: d.rows))
+        }) { return }
         let b = meta.columns[c.rawValue].block
         guard !c.isFloat, b.encoding == BlockEncoding.integer.rawValue else {
             throw fail(c.name, "encoding \(b.encoding) is not an integer encoding")
         }
-        var result: [Int64] = []
         try withRaw(b, c.name) { src in
-            // Decoded straight into the array's memory: IntCodec.decode writes every slot
-            // (or throws, leaving the array empty).
-            result = try [Int64](unsafeUninitializedCapacity: rows) { buf, initialized in
-                try IntCodec.decode(src, count: total, rows: range, into: buf, fail: { fail(c.name, $0) })
-                initialized = rows
-            }
+            try IntCodec.decode(src, count: total, rows: range, into: out, fail: { fail(c.name, $0) })
         }
-        return result
     }
 
     public mutating func doubles(_ c: Column) throws -> [Double] {
+        try [Double](unsafeUninitializedCapacity: rows) { buf, initialized in
+            try doubles(c, into: buf)
+            initialized = rows
+        }
+    }
+
+    /// The range's values of float column `c` into `out` (`rows` slots).
+    mutating func doubles(_ c: Column, into out: UnsafeMutableBufferPointer<Double>) throws {
+        precondition(out.count == rows, "output of \(out.count) slots for \(rows) rows")
+        if rows == 0 { return }
+        if try paged(c, into: UnsafeMutableRawPointer(out.baseAddress!), stride: 8, { d, p in
+            try d.doubles(c, into: UnsafeMutableBufferPointer(start: p.assumingMemoryBound(to: Double.self), count: d.rows))
+        }) { return }
         let b = meta.columns[c.rawValue].block
         guard c.isFloat else { throw fail(c.name, "not a float column") }
         switch BlockEncoding(rawValue: b.encoding) {
         case .rawFloat?:
-            var out = [Double](repeating: 0, count: total)
-            try withRaw(b, c.name) { src in
-                try out.withUnsafeMutableBufferPointer { try FloatCodec.decodeRaw(src, into: $0, fail: { fail(c.name, $0) }) }
+            if rows == total {
+                try withRaw(b, c.name) { src in try FloatCodec.decodeRaw(src, into: out, fail: { fail(c.name, $0) }) }
+            } else {
+                var all = [Double](repeating: 0, count: total)
+                try withRaw(b, c.name) { src in
+                    try all.withUnsafeMutableBufferPointer { try FloatCodec.decodeRaw(src, into: $0, fail: { fail(c.name, $0) }) }
+                }
+                _ = out.update(fromContentsOf: all[range])
             }
-            return rows == total ? out : Array(out[range])
         case .decimal? where scaled[c.rawValue] == nil && !(c == .open && hasRelativePrices):
-            // Decode the mantissas straight into the output's memory as Doubles.
-            var out: [Double] = []
+            // Decode the mantissas straight into the output as Doubles.
             try withRaw(b, c.name) { src in
                 guard src.count >= 8 else { throw fail(c.name, "decimal block shorter than its header") }
                 let scale = Int(src[0])
                 guard scale <= 22, src[1] == 0, src[2] == 0, src[3] == 0 else {
                     throw fail(c.name, "decimal block has scale \(scale), relation \(src[1])")
                 }
-                out = try [Double](unsafeUninitializedCapacity: rows) { dp, initialized in
-                    // Mantissas decoded straight to Doubles: value = Double(m) / 10^scale.
-                    guard let dst = dp.baseAddress else { initialized = 0; return }
-                    let src8 = UnsafeRawBufferPointer(rebasing: src[8...])
-                    // With a divisor of 1 and |base| < 2^52, base + t (t < 2^32) is below 2^53,
-                    // so Double(base + t) == Double(base) + Double(t) exactly: a loop the
-                    // compiler vectorises (UInt32 -> Double, add, divide).
-                    let p = pow10[scale]
-                    let limit: Int64 = 1 << 52
-                    if scale == 0 {
-                        try IntCodec.decodeMapped(src8, count: total, rows: range, into: dst, fail: { fail(c.name, $0) },
-                                                  offsets: { t, k, base, out in
-                            if base > -limit && base < limit {
-                                let bd = Double(base)
-                                for i in 0..<k { out[i] = Double(t[i]) + bd }
-                            } else {
-                                for i in 0..<k { out[i] = Double(base &+ Int64(t[i])) }
-                            }
-                        }) { Double($0) }
-                    } else {
-                        try IntCodec.decodeMapped(src8, count: total, rows: range, into: dst, fail: { fail(c.name, $0) },
-                                                  offsets: { t, k, base, out in
-                            if base > -limit && base < limit {
-                                let bd = Double(base)
-                                for i in 0..<k { out[i] = (Double(t[i]) + bd) / p }
-                            } else {
-                                for i in 0..<k { out[i] = Double(base &+ Int64(t[i])) / p }
-                            }
-                        }) { Double($0) / p }
-                    }
-                    let n = rows
-                    initialized = n
+                // Mantissas decoded straight to Doubles: value = Double(m) / 10^scale.
+                let dst = out.baseAddress!
+                let src8 = UnsafeRawBufferPointer(rebasing: src[8...])
+                // With a divisor of 1 and |base| < 2^52, base + t (t < 2^32) is below 2^53,
+                // so Double(base + t) == Double(base) + Double(t) exactly: a loop the
+                // compiler vectorises (UInt32 -> Double, add, divide).
+                let p = pow10[scale]
+                let limit: Int64 = 1 << 52
+                if scale == 0 {
+                    try IntCodec.decodeMapped(src8, count: total, rows: range, into: dst, fail: { fail(c.name, $0) },
+                                              offsets: { t, k, base, out in
+                        if base > -limit && base < limit {
+                            let bd = Double(base)
+                            for i in 0..<k { out[i] = Double(t[i]) + bd }
+                        } else {
+                            for i in 0..<k { out[i] = Double(base &+ Int64(t[i])) }
+                        }
+                    }) { Double($0) }
+                } else {
+                    try IntCodec.decodeMapped(src8, count: total, rows: range, into: dst, fail: { fail(c.name, $0) },
+                                              offsets: { t, k, base, out in
+                        if base > -limit && base < limit {
+                            let bd = Double(base)
+                            for i in 0..<k { out[i] = (Double(t[i]) + bd) / p }
+                        } else {
+                            for i in 0..<k { out[i] = Double(base &+ Int64(t[i])) / p }
+                        }
+                    }) { Double($0) / p }
                 }
             }
-            return out
         case .decimal?, .relative?:
             let s = try mantissas(c)
-            return FloatCodec.toDoubles(s.m, scale: s.scale)
+            FloatCodec.toDoubles(s.m, scale: s.scale, into: out)
         default:
             throw fail(c.name, "encoding \(b.encoding) is not a float encoding")
         }

@@ -459,17 +459,23 @@ public enum FloatCodec {
 
     /// value = Double(m) / 10^scale.
     static func toDoubles(_ m: [Int64], scale: Int) -> [Double] {
-        let p = pow10[scale]
-        return [Double](unsafeUninitializedCapacity: m.count) { out, initialized in
-            m.withUnsafeBufferPointer { mb in
-                // Safe: out has m.count slots.
-                if scale == 0 {
-                    for i in 0..<mb.count { out[i] = Double(mb[i]) }
-                } else {
-                    for i in 0..<mb.count { out[i] = Double(mb[i]) / p }
-                }
-            }
+        [Double](unsafeUninitializedCapacity: m.count) { out, initialized in
+            toDoubles(m, scale: scale, into: out)
             initialized = m.count
+        }
+    }
+
+    /// `Double(m[i]) / 10^scale` into `out` (at least `m.count` slots).
+    static func toDoubles(_ m: [Int64], scale: Int, into out: UnsafeMutableBufferPointer<Double>) {
+        precondition(out.count >= m.count, "output shorter than the mantissas")
+        let p = pow10[scale]
+        m.withUnsafeBufferPointer { mb in
+            // Safe: out has at least m.count slots (checked above).
+            if scale == 0 {
+                for i in 0..<mb.count { out[i] = Double(mb[i]) }
+            } else {
+                for i in 0..<mb.count { out[i] = Double(mb[i]) / p }
+            }
         }
     }
 }

@@ -20,7 +20,7 @@ public enum FFCError: Error, CustomStringConvertible, Equatable {
         case let .io(path, m): return "\(path): \(m)"
         case let .notFFC(path): return "\(path): not an .ffc file (bad magic number)"
         case let .unsupportedVersion(path, a, b):
-            return "\(path): .ffc format version \(a).\(b) is not supported by this reader (it reads major version \(FFCFormat.versionMajor)); upgrade ffcol"
+            return "\(path): .ffc format version \(a).\(b) is not supported by this reader (it reads major versions \(FFCFormat.readableMajors.lowerBound) to \(FFCFormat.readableMajors.upperBound)); upgrade ffcol"
         case let .corrupt(ctx, m): return "\(ctx): corrupt file: \(m)"
         case let .checksum(path, chunk, column):
             return "\(path): checksum mismatch in chunk \(chunk), column \(column): the file is corrupt; re-convert it"

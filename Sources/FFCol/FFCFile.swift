@@ -49,6 +49,8 @@ public final class FFCFile: @unchecked Sendable {
     let index: FooterIndex
     public let date: TradingDate
     public let dataset: String
+    /// The file's format version (major, minor): 1 (whole columns per chunk) or 2 (pages).
+    public let formatVersion: (major: UInt16, minor: UInt16)
     /// The mapping (`.mapped`), or nil.
     private let base: UnsafeRawPointer?
     /// The open descriptor (`.read`), or -1.
@@ -87,7 +89,7 @@ public final class FFCFile: @unchecked Sendable {
         do {
             let h = FFCFormat.headerSize, t = size - FFCFormat.trailerSize
             // The header, then the trailer (footer length, footer checksum, end marker).
-            let (flen, fsum) = try withUnsafeTemporaryAllocation(byteCount: h + FFCFormat.trailerSize, alignment: 8) { e -> (UInt64, UInt64) in
+            let (flen, fsum, major, minor) = try withUnsafeTemporaryAllocation(byteCount: h + FFCFormat.trailerSize, alignment: 8) { e -> (UInt64, UInt64, UInt16, UInt16) in
                 let head = UnsafeMutableRawBufferPointer(rebasing: e[0..<h])
                 let tail = UnsafeMutableRawBufferPointer(rebasing: e[h...])
                 if let m = mapping {
@@ -101,7 +103,7 @@ public final class FFCFile: @unchecked Sendable {
                 guard head.prefix(8).elementsEqual(FFCFormat.magic) else { throw FFCError.notFFC(path: path) }
                 let major = UInt16(littleEndian: head.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
                 let minor = UInt16(littleEndian: head.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
-                guard major == FFCFormat.versionMajor else {
+                guard FFCFormat.readableMajors.contains(major) else {
                     throw FFCError.unsupportedVersion(path: path, major: Int(major), minor: Int(minor))
                 }
                 let flags = UInt32(littleEndian: head.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
@@ -110,7 +112,7 @@ public final class FFCFile: @unchecked Sendable {
                     throw FFCError.corrupt(path, "no end marker: the file is truncated or was not completely written")
                 }
                 return (UInt64(littleEndian: tail.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-                        UInt64(littleEndian: tail.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+                        UInt64(littleEndian: tail.loadUnaligned(fromByteOffset: 8, as: UInt64.self)), major, minor)
             }
             guard flen <= UInt64(t - h) else {
                 throw FFCError.corrupt(path, "footer length \(flen) exceeds the file")
@@ -130,12 +132,13 @@ public final class FFCFile: @unchecked Sendable {
             guard XXH64.hash(fbuf) == fsum else {
                 throw FFCError.corrupt(path, "footer checksum mismatch (the footer is damaged)")
             }
-            let index = try FooterIndex(fbuf, path: path, fileDataEnd: UInt64(fstart))
+            let index = try FooterIndex(fbuf, path: path, fileDataEnd: UInt64(fstart), major: major)
             guard let d = Optional(TradingDate(daysSinceEpoch: Int(index.dateDays))),
                   (1970...2200).contains(d.year) else {
                 throw FFCError.corrupt(path, "date out of range")
             }
             self.index = index
+            formatVersion = (major, minor)
             date = d
             dataset = index.dataset
         } catch {
@@ -252,10 +255,12 @@ public final class FFCFile: @unchecked Sendable {
         let dctx = DecompressorPool.take()
         defer { DecompressorPool.give(dctx) }
         let meta = index.meta(i)
-        var dec = ChunkDecoder(meta: meta, withRaw: { b, what, body in
+        let withRaw: (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void = { b, what, body in
             try self.withBlock(b, chunk: i, what: what, dctx: dctx) { try body($0) }
-        }, fail: { what, m in FFCError.corrupt(self.path, "chunk \(i), \(what): \(m)") })
-        let dir = try cached?.tickers ?? dec.tickers()
+        }
+        let fail: (String, String) -> Error = { what, m in FFCError.corrupt(self.path, "chunk \(i), \(what): \(m)") }
+        let dir = try cached?.tickers ?? ChunkDecoder(meta: meta, withRaw: withRaw, fail: fail).tickers()
+        var dec = ChunkDecoder(meta: meta, pages: dir.pages, withRaw: withRaw, fail: fail)
         var floats = cached?.floats ?? Array(repeating: nil, count: 5)
         var ints = cached?.ints ?? Array(repeating: nil, count: 2)
         for c in columns {
@@ -272,6 +277,19 @@ public final class FFCFile: @unchecked Sendable {
             while cacheOrder.count > max(0, cacheLimit) { cache[cacheOrder.removeFirst()] = nil }
         }
         return dc
+    }
+
+    /// Chunk `i`'s page table (version 2 files), or nil (version 1): read from its ticker directory.
+    public func pageTable(_ i: Int) throws -> PageTable? {
+        precondition(i >= 0 && i < chunkCount, "chunk index \(i) out of range 0..<\(chunkCount)")
+        let meta = index.meta(i)
+        guard meta.isPaged else { return nil }
+        if let c = lock.withLock({ cache[i] }) { return c.tickers.pages }
+        let dctx = DecompressorPool.take()
+        defer { DecompressorPool.give(dctx) }
+        return try ChunkDecoder(meta: meta, withRaw: { b, what, body in
+            try self.withBlock(b, chunk: i, what: what, dctx: dctx) { try body($0) }
+        }, fail: { what, m in FFCError.corrupt(self.path, "chunk \(i), \(what): \(m)") }).tickers().pages
     }
 
     /// Drops all decoded chunks.
@@ -295,7 +313,7 @@ public final class FFCFile: @unchecked Sendable {
         let key = Array(ticker.utf8)
         guard let ci = chunkIndex(containing: key) else { return nil }
         // A chunk already decoded serves directly; otherwise decode just this ticker's rows
-        // (blocks are still checked and decompressed whole), which is not cached.
+        // (which is not cached): the pages that hold them (version 2), or whole blocks (1).
         let cached: DecodedChunk? = lock.withLock { cache[ci] }
         if let dc = cached, columns.allSatisfy({ dc.has($0) }) {
             guard let t = dc.tickers.find(key) else { return nil }
@@ -311,7 +329,7 @@ public final class FFCFile: @unchecked Sendable {
         let dir = try cached?.tickers ?? ChunkDecoder(meta: meta, withRaw: withRaw, fail: fail).tickers()
         guard let t = dir.find(key) else { return nil }
         let range = dir.rows(t)
-        var dec = ChunkDecoder(meta: meta, rows: range, withRaw: withRaw, fail: fail)
+        var dec = ChunkDecoder(meta: meta, rows: range, pages: dir.pages, withRaw: withRaw, fail: fail)
         var floats: [[Double]?] = Array(repeating: nil, count: 5), ints: [[Int64]?] = Array(repeating: nil, count: 2)
         for c in columns {
             if c.isFloat { floats[c.rawValue] = try dec.doubles(c) } else { ints[c.rawValue - 5] = try dec.int64s(c) }

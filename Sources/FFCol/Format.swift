@@ -1,4 +1,4 @@
-// MARK: - The .ffc file format, version 1 (see docs/FORMAT.md)
+// MARK: - The .ffc file format, versions 1 and 2 (see docs/FORMAT.md)
 
 /// Constants and structures of the `.ffc` format. All integers are little-endian.
 public enum FFCFormat {
@@ -6,8 +6,11 @@ public enum FFCFormat {
     public static let magic: [UInt8] = [0x46, 0x46, 0x43, 0x4F, 0x4C, 0x00, 0x0D, 0x0A]
     /// `FFCOLEND`, the last 8 bytes of every complete file.
     public static let endMagic: [UInt8] = Array("FFCOLEND".utf8)
-    public static let versionMajor: UInt16 = 1
+    /// The version written. Version 2 stores each column of a chunk as pages (see `PageTable`).
+    public static let versionMajor: UInt16 = 2
     public static let versionMinor: UInt16 = 0
+    /// Major versions this reader reads.
+    public static let readableMajors: ClosedRange<UInt16> = 1...2
     /// Header: magic(8) | u16 major | u16 minor | u32 flags (reserved, 0).
     public static let headerSize = 16
     /// Trailer: u64 footer length | u64 XXH64 of the footer | end magic(8).
@@ -68,7 +71,7 @@ public struct BlockRef: Sendable, Equatable {
     public var offset: UInt64
     public var storedSize: UInt32
     public var rawSize: UInt32
-    /// 0 = stored as is, 1 = zstd frame.
+    /// 0 = stored as is, 1 = zstd frame, 2 = pages (version 2 columns: see `PageTable`).
     public var compression: UInt8
     public var encoding: UInt8
     public var checksum: UInt64
@@ -79,6 +82,8 @@ public struct BlockRef: Sendable, Equatable {
     }
 
     static let size = 8 + 4 + 4 + 1 + 1 + 2 + 8
+    /// `compression` of a version 2 column: its pages follow each other from `offset`.
+    public static let paged: UInt8 = 2
 
     func write(_ w: inout ByteWriter) {
         w.u64(offset); w.u32(storedSize); w.u32(rawSize); w.u8(compression); w.u8(encoding); w.u16(0); w.u64(checksum)
@@ -114,6 +119,9 @@ public struct ChunkMeta: Sendable, Equatable {
     public var lastTicker: [UInt8]
     public var tickers: BlockRef
     public var columns: [ColumnChunkMeta]
+
+    /// True for version 2 chunks: each column is stored as pages listed in the ticker directory.
+    public var isPaged: Bool { columns.first?.block.compression == BlockRef.paged }
 
     public init(firstRow: UInt64, rowCount: UInt32, tickerCount: UInt32, firstTickerOrdinal: UInt64,
                 firstTicker: [UInt8], lastTicker: [UInt8], tickers: BlockRef, columns: [ColumnChunkMeta]) {
@@ -173,7 +181,8 @@ public struct Footer: Sendable, Equatable {
 
     /// Decodes and validates a footer. `fileDataEnd` is where the footer starts: every block
     /// must lie inside `[headerSize, fileDataEnd)`.
-    public static func decode(_ buf: UnsafeRawBufferPointer, path: String, fileDataEnd: UInt64) throws -> Footer {
+    /// `major` is the file's major version (1 or 2).
+    public static func decode(_ buf: UnsafeRawBufferPointer, path: String, fileDataEnd: UInt64, major: UInt16 = FFCFormat.versionMajor) throws -> Footer {
         var r = ByteReader(buf, context: "\(path) (footer)")
         try FooterIndex.checkSchema(&r, buf)
         let dataset = String(decoding: try r.str16("dataset"), as: UTF8.self)
@@ -196,10 +205,16 @@ public struct Footer: Sendable, Equatable {
         var chunks: [ChunkMeta] = []
         chunks.reserveCapacity(Int(nchunks))
         var expectRow: UInt64 = 0, expectTicker: UInt64 = 0
-        func check(_ b: BlockRef, _ what: @autoclosure () -> String) throws {
+        func check(_ b: BlockRef, column: Bool, _ what: @autoclosure () -> String) throws {
             guard b.offset >= UInt64(FFCFormat.headerSize), b.offset <= fileDataEnd,
                   UInt64(b.storedSize) <= fileDataEnd - b.offset else {
                 throw FFCError.corrupt(r.context, "\(what()): block [\(b.offset), +\(b.storedSize)) lies outside the data section")
+            }
+            if column && major >= 2 {
+                guard b.compression == BlockRef.paged, b.encoding == 0, b.checksum == 0 else {
+                    throw FFCError.corrupt(r.context, "\(what()): a version 2 column must be stored as pages (compression 2, encoding 0, checksum 0)")
+                }
+                return
             }
             guard b.compression <= 1, BlockEncoding(rawValue: b.encoding) != nil else {
                 throw FFCError.corrupt(r.context, "\(what()): unknown compression \(b.compression) or encoding \(b.encoding)")
@@ -225,7 +240,7 @@ public struct Footer: Sendable, Equatable {
                                 compression: r.peekU8(at + 16), encoding: r.peekU8(at + 17), checksum: r.peekU64(at + 20))
             }
             let tick = try block(0)
-            try check(tick, "chunk \(i) tickers")
+            try check(tick, column: false, "chunk \(i) tickers")
             guard tick.encoding == BlockEncoding.tickers.rawValue else {
                 throw FFCError.corrupt(r.context, "chunk \(i): ticker block has encoding \(tick.encoding)")
             }
@@ -234,7 +249,7 @@ public struct Footer: Sendable, Equatable {
             var at = BlockRef.size
             for c in columns {
                 let b = try block(at)
-                try check(b, "chunk \(i) \(c.name)")
+                try check(b, column: true, "chunk \(i) \(c.name)")
                 cols.append(ColumnChunkMeta(block: b, minBits: r.peekU64(at + BlockRef.size), maxBits: r.peekU64(at + BlockRef.size + 8)))
                 at += BlockRef.size + 16
             }
@@ -302,7 +317,8 @@ struct FooterIndex {
         }
     }
 
-    init(_ buf: UnsafeRawBufferPointer, path: String, fileDataEnd: UInt64) throws {
+    /// `major` is the file's major version (1 or 2).
+    init(_ buf: UnsafeRawBufferPointer, path: String, fileDataEnd: UInt64, major: UInt16 = FFCFormat.versionMajor) throws {
         self.buf = buf
         var r = ByteReader(buf, context: "\(path) (footer)")
         try Self.checkSchema(&r, buf)
@@ -326,7 +342,7 @@ struct FooterIndex {
         var entries = [UInt32](repeating: 0, count: Int(nchunks))
         var expectRow: UInt64 = 0, expectTicker: UInt64 = 0
         var prevLast = 0, prevLastLen = -1
-        func check(_ at: Int, _ i: Int, _ what: @autoclosure () -> String) throws {
+        func check(_ at: Int, _ i: Int, column: Bool, _ what: @autoclosure () -> String) throws {
             guard r.peekU16(at + 18) == 0 else {
                 throw FFCError.corrupt(r.context, "chunk \(i): reserved field of a block reference is not 0")
             }
@@ -334,6 +350,12 @@ struct FooterIndex {
             let comp = r.peekU8(at + 16), enc = r.peekU8(at + 17)
             guard off >= UInt64(FFCFormat.headerSize), off <= fileDataEnd, stored <= fileDataEnd - off else {
                 throw FFCError.corrupt(r.context, "\(what()): block [\(off), +\(stored)) lies outside the data section")
+            }
+            if column && major >= 2 {
+                guard comp == BlockRef.paged, enc == 0, r.peekU64(at + 20) == 0 else {
+                    throw FFCError.corrupt(r.context, "\(what()): a version 2 column must be stored as pages (compression 2, encoding 0, checksum 0)")
+                }
+                return
             }
             guard comp <= 1, BlockEncoding(rawValue: enc) != nil else {
                 throw FFCError.corrupt(r.context, "\(what()): unknown compression \(comp) or encoding \(enc)")
@@ -356,13 +378,13 @@ struct FooterIndex {
             let last = r.offset
             r.advance(lastLen)
             try r.require(FooterIndex.blocksSize, "chunk \(i) blocks")
-            try check(0, i, "chunk \(i) tickers")
+            try check(0, i, column: false, "chunk \(i) tickers")
             guard r.peekU8(17) == BlockEncoding.tickers.rawValue else {
                 throw FFCError.corrupt(r.context, "chunk \(i): ticker block has encoding \(r.peekU8(17))")
             }
             var at = BlockRef.size
             for c in Column.allCases {
-                try check(at, i, "chunk \(i) \(c.name)")
+                try check(at, i, column: true, "chunk \(i) \(c.name)")
                 at += BlockRef.size + 16
             }
             r.advance(at)

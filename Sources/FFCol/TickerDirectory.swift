@@ -12,12 +12,14 @@ public struct TickerDirectory: Sendable {
     /// End (exclusive) of each name in `names`.
     public let nameEnds: [UInt32]
     public let names: [UInt8]
+    /// The chunk's pages (version 2 files; the table follows the names), or nil.
+    public let pages: PageTable?
 
     public var count: Int { rowEnds.count }
 
     /// A directory of one ticker covering `rows` rows.
     init(single name: ArraySlice<UInt8>, rows: Int) {
-        names = Array(name); nameEnds = [UInt32(name.count)]; rowEnds = [UInt32(rows)]
+        names = Array(name); nameEnds = [UInt32(name.count)]; rowEnds = [UInt32(rows)]; pages = nil
     }
 
     /// Encodes names (concatenated, with exclusive ends) and row ends. Names must be strictly
@@ -69,8 +71,11 @@ public struct TickerDirectory: Sendable {
     }
 
     /// Decodes and validates: `tickerCount` entries, row counts > 0 adding up to `rowCount`,
-    /// prefixes no longer than the previous name, names strictly ascending.
-    public init(decoding src: UnsafeRawBufferPointer, rowCount: Int, tickerCount: Int, fail: (String) -> Error) throws {
+    /// prefixes no longer than the previous name, names strictly ascending. With `pagesOf`, a
+    /// paged chunk (version 2), the page table follows the names (see `PageTable`); otherwise
+    /// nothing may follow them.
+    public init(decoding src: UnsafeRawBufferPointer, rowCount: Int, tickerCount: Int, pagesOf meta: ChunkMeta? = nil,
+                fail: (String) -> Error) throws {
         guard src.count >= 4 else { throw fail("ticker directory shorter than its header") }
         let k = Int(UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
         guard k == tickerCount else { throw fail("ticker directory holds \(k) tickers, the chunk table says \(tickerCount)") }
@@ -106,7 +111,12 @@ public struct TickerDirectory: Sendable {
             need += shared + suffix
             prevLen = shared + suffix
         }
-        guard sp == src.count else { throw fail("ticker directory has \(src.count - sp) stray bytes") }
+        if let meta, meta.isPaged {
+            pages = try PageTable(decoding: UnsafeRawBufferPointer(rebasing: src[sp...]), meta: meta, fail: fail)
+        } else {
+            guard sp == src.count else { throw fail("ticker directory has \(src.count - sp) stray bytes") }
+            pages = nil
+        }
         // Pass 2: copy each name's shared prefix from the previous name and its suffix from
         // `src` into one buffer of exactly `need` bytes. (Appending a slice of the array being
         // built would copy the whole array on every append.)

@@ -32,10 +32,16 @@ final class ChunkEncoder {
     /// The same level with raw literals; nil if libzstd does not take the parameter.
     let rawLiteralCompressor: ZstdCompressor?
     static let probeInterval = 32
-    static let rawLiteralAllowance = 1.10
+    static let rawLiteralAllowance = 1.30
     /// Per slot (0 ticker directory, 1...5 Float64 columns, 6...7 Int64 columns): raw literals.
     private var rawLiterals = [Bool](repeating: false, count: 1 + Column.count)
     private var chunksEncoded = 0
+    /// Rows per page (version 2), or nil: one block per column (version 1).
+    let pageRows: Int?
+    /// Rows of each page of the chunk being encoded.
+    private var pageCounts: [Int] = []
+    /// Column c's compressed pages of the chunk being encoded.
+    private var columnBytes = [[UInt8]](repeating: [], count: Column.count)
     private var enc = ByteWriter(capacity: 1 << 20)
     private var packed: [UInt8] = []
     private var packedRaw: [UInt8] = []
@@ -49,7 +55,10 @@ final class ChunkEncoder {
     private let rescaleLimit: [UInt64] = (0...15).map { d in (0..<(15 - d)).reduce(1) { a, _ in a * 10 } }
     private let pow10Int: [Int64] = (0...15).map { d in (0..<d).reduce(1) { a, _ in a * 10 } }
 
-    init(level: Int32) {
+    /// `pageRows` nil writes version 1 chunks (one block per column).
+    init(level: Int32, pageRows: Int? = ConvertOptions.defaultPageRows) {
+        precondition(pageRows.map { $0 > 0 } ?? true, "pages need rows")
+        self.pageRows = pageRows
         compressor = ZstdCompressor(level: level)
         rawLiteralCompressor = ZstdCompressor(level: level, rawLiterals: true)
     }
@@ -135,6 +144,12 @@ final class ChunkEncoder {
 
     /// Encodes one chunk; appends its blocks to `out` (which starts at file offset `fileOffset`)
     /// and returns the chunk's metadata.
+    ///
+    /// Version 2 (`pageRows` set): the rows are cut into pages of whole tickers (a page ends
+    /// before the ticker that would take it past `pageRows` rows; a larger ticker is a page of
+    /// its own), each column of each page is encoded and compressed on its own, and the page
+    /// table follows the names in the ticker directory. The directory comes first, then each
+    /// column's pages in order. Version 1: one block per column.
     func encode(_ cols: ColumnsView, names: UnsafeRawBufferPointer, nameEnds: UnsafeBufferPointer<UInt32>,
                 rowEnds: UnsafeBufferPointer<UInt32>, firstRow: UInt64, firstTickerOrdinal: UInt64,
                 fileOffset: UInt64, out: inout [UInt8]) -> ChunkMeta {
@@ -142,41 +157,116 @@ final class ChunkEncoder {
         precondition(n > 0 && rowEnds.count == nameEnds.count && Int(rowEnds.last!) == n, "chunk invariants")
         let probe = chunksEncoded % Self.probeInterval == 0
         chunksEncoded += 1
-        var slot = 0
-        func store(_ encoding: BlockEncoding) -> BlockRef {
-            let raw = enc.bytes
-            defer { slot += 1 }
-            if let alt = rawLiteralCompressor, probe {
-                raw.withUnsafeBytes { compressor.compress($0, into: &packed) }
-                raw.withUnsafeBytes { alt.compress($0, into: &packedRaw) }
-                rawLiterals[slot] = Double(packedRaw.count) <= Double(packed.count) * Self.rawLiteralAllowance
-                if rawLiterals[slot] { swap(&packed, &packedRaw) }
-            } else if let alt = rawLiteralCompressor, rawLiterals[slot] {
-                raw.withUnsafeBytes { alt.compress($0, into: &packed) }
-            } else {
-                raw.withUnsafeBytes { compressor.compress($0, into: &packed) }
+        pageCounts.removeAll(keepingCapacity: true)
+        if let limit = pageRows {
+            var start = 0, prevEnd = 0
+            for e in rowEnds {
+                let end = Int(e)
+                if end - start > limit && prevEnd > start { pageCounts.append(prevEnd - start); start = prevEnd }
+                prevEnd = end
             }
-            // Keep whichever is smaller: a zstd frame or the raw encoded bytes.
-            let useZstd = packed.count < raw.count
-            let offset = fileOffset + UInt64(out.count)
-            let checksum: UInt64
-            if useZstd {
-                checksum = packed.withUnsafeBytes { XXH64.hash($0) }
-                out.append(contentsOf: packed)
-            } else {
-                checksum = raw.withUnsafeBytes { XXH64.hash($0) }
-                out.append(contentsOf: raw)
-            }
-            return BlockRef(offset: offset, storedSize: UInt32(useZstd ? packed.count : raw.count),
-                            rawSize: UInt32(raw.count), compression: useZstd ? 1 : 0,
-                            encoding: encoding.rawValue, checksum: checksum)
+            pageCounts.append(n - start)
+        } else {
+            pageCounts.append(n)
         }
-        // Ticker directory.
+        for c in 0..<Column.count { columnBytes[c].removeAll(keepingCapacity: true) }
+        var blocks = [BlockRef](repeating: BlockRef(offset: 0, storedSize: 0, rawSize: 0, compression: 0, encoding: 0, checksum: 0),
+                                count: pageCounts.count * Column.count)
+        var stats = [(min: UInt64, max: UInt64)](repeating: (0, 0), count: Column.count)
+        var start = 0
+        for (j, count) in pageCounts.enumerated() {
+            let page = cols.rows(start..<start + count)
+            let refs = encodeColumns(page, probe: probe && j == 0)
+            for c in 0..<Column.count {
+                blocks[c * pageCounts.count + j] = refs[c].block
+                if j == 0 {
+                    stats[c] = (refs[c].minBits, refs[c].maxBits)
+                } else if c < 5 {
+                    // Compared as Doubles, as one pass over the chunk's values would (`<`: a NaN
+                    // first stays, a NaN later is passed over; -0 and 0 keep the earlier one).
+                    if Double(bitPattern: refs[c].minBits) < Double(bitPattern: stats[c].min) { stats[c].min = refs[c].minBits }
+                    if Double(bitPattern: refs[c].maxBits) > Double(bitPattern: stats[c].max) { stats[c].max = refs[c].maxBits }
+                } else {
+                    stats[c].min = UInt64(bitPattern: min(Int64(bitPattern: stats[c].min), Int64(bitPattern: refs[c].minBits)))
+                    stats[c].max = UInt64(bitPattern: max(Int64(bitPattern: stats[c].max), Int64(bitPattern: refs[c].maxBits)))
+                }
+            }
+            start += count
+        }
+        // Ticker directory (with the page table in version 2), then the columns.
         enc.bytes.removeAll(keepingCapacity: true)
         TickerDirectory.encode(names: names, nameEnds: nameEnds, rowEnds: rowEnds, into: &enc)
-        let tickers = store(.tickers)
+        if pageRows != nil { PageTable.encode(rowCounts: pageCounts, blocks: blocks, into: &enc) }
+        var tickers = store(slot: 0, probe: probe, into: &out)
+        tickers.offset += fileOffset
+        tickers.encoding = BlockEncoding.tickers.rawValue
         var columns: [ColumnChunkMeta] = []
         columns.reserveCapacity(Column.count)
+        for c in 0..<Column.count {
+            let at = fileOffset + UInt64(out.count)
+            out.append(contentsOf: columnBytes[c])
+            let block: BlockRef
+            if pageRows != nil {
+                var raw: UInt64 = 0
+                for j in 0..<pageCounts.count { raw += UInt64(blocks[c * pageCounts.count + j].rawSize) }
+                precondition(raw <= UInt64(UInt32.max) && columnBytes[c].count <= Int(UInt32.max), "column of a chunk over 4 GiB")
+                block = BlockRef(offset: at, storedSize: UInt32(columnBytes[c].count), rawSize: UInt32(raw),
+                                 compression: BlockRef.paged, encoding: 0, checksum: 0)
+            } else {
+                block = BlockRef(offset: at, storedSize: blocks[c].storedSize, rawSize: blocks[c].rawSize,
+                                 compression: blocks[c].compression, encoding: blocks[c].encoding, checksum: blocks[c].checksum)
+            }
+            columns.append(ColumnChunkMeta(block: block, minBits: stats[c].min, maxBits: stats[c].max))
+        }
+        let firstName = Array(names[0..<Int(nameEnds[0])])
+        let lastStart = nameEnds.count > 1 ? Int(nameEnds[nameEnds.count - 2]) : 0
+        let lastName = Array(names[lastStart..<Int(nameEnds.last!)])
+        return ChunkMeta(firstRow: firstRow, rowCount: UInt32(n), tickerCount: UInt32(rowEnds.count),
+                         firstTickerOrdinal: firstTickerOrdinal, firstTicker: firstName, lastTicker: lastName,
+                         tickers: tickers, columns: columns)
+    }
+
+    /// Compresses `enc.bytes` (the block of slot `slot`: 0 the ticker directory, 1 + c column c)
+    /// and appends it to `dest`: the zstd frame, or the encoded bytes when the frame is not
+    /// smaller. The reference's offset is where it starts in `dest`; its encoding is left 0.
+    private func store(slot: Int, probe: Bool, into dest: inout [UInt8]) -> BlockRef {
+        let raw = enc.bytes
+        if let alt = rawLiteralCompressor, probe {
+            raw.withUnsafeBytes { compressor.compress($0, into: &packed) }
+            raw.withUnsafeBytes { alt.compress($0, into: &packedRaw) }
+            rawLiterals[slot] = Double(packedRaw.count) <= Double(packed.count) * Self.rawLiteralAllowance
+            if rawLiterals[slot] { swap(&packed, &packedRaw) }
+        } else if let alt = rawLiteralCompressor, rawLiterals[slot] {
+            raw.withUnsafeBytes { alt.compress($0, into: &packed) }
+        } else {
+            raw.withUnsafeBytes { compressor.compress($0, into: &packed) }
+        }
+        // Keep whichever is smaller: a zstd frame or the raw encoded bytes.
+        let useZstd = packed.count < raw.count
+        let offset = UInt64(dest.count)
+        let checksum: UInt64
+        if useZstd {
+            checksum = packed.withUnsafeBytes { XXH64.hash($0) }
+            dest.append(contentsOf: packed)
+        } else {
+            checksum = raw.withUnsafeBytes { XXH64.hash($0) }
+            dest.append(contentsOf: raw)
+        }
+        return BlockRef(offset: offset, storedSize: UInt32(useZstd ? packed.count : raw.count),
+                        rawSize: UInt32(raw.count), compression: useZstd ? 1 : 0, encoding: 0, checksum: checksum)
+    }
+
+    /// Encodes the seven columns of `cols` (one page, or a whole version 1 chunk), appending
+    /// column c's block to `columnBytes[c]`; returns the blocks (offsets within
+    /// `columnBytes[c]`) with the values' min and max.
+    private func encodeColumns(_ cols: ColumnsView, probe: Bool) -> [ColumnChunkMeta] {
+        var columns: [ColumnChunkMeta] = []
+        columns.reserveCapacity(Column.count)
+        func store(_ c: Int, _ e: BlockEncoding) -> BlockRef {
+            var b = self.store(slot: 1 + c, probe: probe, into: &columnBytes[c])
+            b.encoding = e.rawValue
+            return b
+        }
         let forms = (0..<5).map { floatForm($0, cols) }
         // Prices relative to the open when the four share an exact decimal form.
         var prices: [[UInt8]]?
@@ -196,18 +286,23 @@ final class ChunkEncoder {
                 for v in form.doubles { enc.u64(v.bitPattern) }
                 e = .rawFloat
             }
-            columns.append(ColumnChunkMeta(block: store(e), minBits: form.minBits, maxBits: form.maxBits))
+            columns.append(ColumnChunkMeta(block: store(k, e), minBits: form.minBits, maxBits: form.maxBits))
         }
-        for iv in cols.ints {
+        for (k, iv) in cols.ints.enumerated() {
             enc.bytes.removeAll(keepingCapacity: true)
             let (mn, mx) = IntCodec.encode(iv, into: &enc)
-            columns.append(ColumnChunkMeta(block: store(.integer), minBits: UInt64(bitPattern: mn), maxBits: UInt64(bitPattern: mx)))
+            columns.append(ColumnChunkMeta(block: store(5 + k, .integer), minBits: UInt64(bitPattern: mn), maxBits: UInt64(bitPattern: mx)))
         }
-        let firstName = Array(names[0..<Int(nameEnds[0])])
-        let lastStart = nameEnds.count > 1 ? Int(nameEnds[nameEnds.count - 2]) : 0
-        let lastName = Array(names[lastStart..<Int(nameEnds.last!)])
-        return ChunkMeta(firstRow: firstRow, rowCount: UInt32(n), tickerCount: UInt32(rowEnds.count),
-                         firstTickerOrdinal: firstTickerOrdinal, firstTicker: firstName, lastTicker: lastName,
-                         tickers: tickers, columns: columns)
+        return columns
+    }
+}
+
+extension ColumnsView {
+    /// Rows `r` of every column.
+    func rows(_ r: Range<Int>) -> ColumnsView {
+        if r == 0..<count { return self }
+        return ColumnsView(mantissas: mantissas.map { UnsafeBufferPointer(rebasing: $0[r]) },
+                           scales: scales.map { UnsafeBufferPointer(rebasing: $0[r]) },
+                           ints: ints.map { UnsafeBufferPointer(rebasing: $0[r]) })
     }
 }

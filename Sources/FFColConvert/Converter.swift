@@ -16,6 +16,11 @@ public struct ConvertOptions: Sendable {
     public var date: TradingDate?
     /// Rows per chunk to aim for (chunks hold whole tickers / option roots).
     public var targetChunkRows = 16_384
+    /// Rows per page within a chunk (format version 2: one ticker is read by decompressing the
+    /// pages that hold it); nil writes format version 1 (one block per column and chunk), which
+    /// readers older than version 2 also read.
+    public var pageRows: Int? = ConvertOptions.defaultPageRows
+    public static let defaultPageRows = 2048
     public var zstdLevel: Int32 = ConvertOptions.defaultZstdLevel
     /// The zstd level convert and ingest use unless told otherwise, and the levels they accept.
     public static let defaultZstdLevel: Int32 = 1
@@ -94,7 +99,7 @@ public enum Converter {
         let (dataset, date) = try identify(options.sourceName ?? source.name, options: options)
         let store = Store(root: options.outRoot)
         let outPath = store.path(dataset: dataset, date: date)
-        let writer = try FFCWriter(path: outPath, zstdLevel: options.zstdLevel)
+        let writer = try FFCWriter(path: outPath, zstdLevel: options.zstdLevel, pageRows: options.pageRows)
         let name = source.name
         let chunkWriter = AsyncChunkWriter(writer: writer, chunkCapacity: max(1, options.targetChunkRows) * 4 + 1024)
         var sink = RowSink(dataset: dataset, date: date, writer: chunkWriter, targetRows: options.targetChunkRows,

@@ -23,7 +23,9 @@ public final class FFCWriter {
     public private(set) var tickers: UInt64 = 0
     private var done = false
 
-    public init(path: String, zstdLevel: Int32 = ConvertOptions.defaultZstdLevel) throws {
+    /// `pageRows`: rows per page (format version 2), or nil for format version 1.
+    public init(path: String, zstdLevel: Int32 = ConvertOptions.defaultZstdLevel,
+                pageRows: Int? = ConvertOptions.defaultPageRows) throws {
         self.path = path
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[..<$0]) } ?? "."
@@ -36,11 +38,11 @@ public final class FFCWriter {
             throw ConvertError(.io, file: tempPath, "cannot create the output file: \(errnoString(e))\(ioAdvice(e))")
         }
         TemporaryFiles.register(tempPath)
-        encoder = ChunkEncoder(level: zstdLevel)
+        encoder = ChunkEncoder(level: zstdLevel, pageRows: pageRows)
         out.reserveCapacity(4 << 20)
         var w = ByteWriter()
         w.bytes.append(contentsOf: FFCFormat.magic)
-        w.u16(FFCFormat.versionMajor); w.u16(FFCFormat.versionMinor); w.u32(0)
+        w.u16(pageRows == nil ? 1 : FFCFormat.versionMajor); w.u16(0); w.u32(0)
         out.append(contentsOf: w.bytes)
         try flushOut()
     }
@@ -138,10 +140,12 @@ public final class FFCWriter {
             return raw
         }
         for c in chunks {
-            var dec = ChunkDecoder(meta: c, withRaw: { b, _, body in
+            let withRaw: (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void = { b, _, body in
                 try block(b).withUnsafeBytes { try body($0) }
-            }, fail: { what, m in ConvertError(.io, file: self.tempPath, "read-back of \(what): \(m)") })
-            let dir = try dec.tickers()
+            }
+            let fail: (String, String) -> Error = { what, m in ConvertError(.io, file: self.tempPath, "read-back of \(what): \(m)") }
+            let dir = try ChunkDecoder(meta: c, withRaw: withRaw, fail: fail).tickers()
+            var dec = ChunkDecoder(meta: c, pages: dir.pages, withRaw: withRaw, fail: fail)
             var f: [[Double]] = []
             for col in Column.allCases where col.isFloat { f.append(try dec.doubles(col)) }
             let iv = [try dec.int64s(.windowStart), try dec.int64s(.transactions)]

@@ -19,9 +19,13 @@ struct InspectCommand: ParsableCommand {
         let f = try FFCFile(path: file)
         let o = Output()
         o.text("file:      \(file)\n")
-        o.text("format:    .ffc \(FFCFormat.versionMajor).\(FFCFormat.versionMinor), \(f.fileSize) bytes\n")
+        o.text("format:    .ffc \(f.formatVersion.major).\(f.formatVersion.minor), \(f.fileSize) bytes\n")
         o.text("dataset:   \(f.dataset)\ndate:      \(f.date)\n")
-        o.text("rows:      \(f.rowCount)\ntickers:   \(f.tickerCount)\nchunks:    \(f.chunkCount)\n")
+        // Version 2: each chunk's page table (in its ticker directory) gives the pages' encodings.
+        let pageTables = try (0..<f.chunkCount).map { try f.pageTable($0) }
+        let pageCount = pageTables.reduce(0) { $0 + ($1?.count ?? 0) }
+        o.text("rows:      \(f.rowCount)\ntickers:   \(f.tickerCount)\nchunks:    \(f.chunkCount)"
+               + (pageCount > 0 ? ", \(pageCount) pages" : "") + "\n")
         o.text("provenance:\n")
         for (k, v) in f.footer.provenance { o.text("  \(k): \(v)\n") }
         o.text("\ncolumn          type     encodings              stored        raw    ratio  bytes/row\n")
@@ -37,18 +41,23 @@ struct InspectCommand: ParsableCommand {
         for c in Column.allCases {
             var stored = 0, raw = 0
             var encs: [String: Int] = [:]
-            for ch in f.footer.chunks {
+            for (i, ch) in f.footer.chunks.enumerated() {
                 let b = ch.columns[c.rawValue].block
                 stored += Int(b.storedSize); raw += Int(b.rawSize)
-                encs[BlockEncoding(rawValue: b.encoding)?.name ?? "?", default: 0] += 1
+                if let t = pageTables[i] {
+                    for j in 0..<t.count { encs[BlockEncoding(rawValue: t.block(c, j).encoding)?.name ?? "?", default: 0] += 1 }
+                } else {
+                    encs[BlockEncoding(rawValue: b.encoding)?.name ?? "?", default: 0] += 1
+                }
             }
             let e = encs.sorted { $0.value > $1.value }.map { "\($0.key)" }.joined(separator: "+")
             line(c.name, c.isFloat ? "float64" : "int64", e, stored, raw)
         }
         if chunks {
-            o.text("\nchunk  first_row     rows  tickers  first ticker .. last ticker\n")
+            o.text("\nchunk  first_row     rows  tickers  pages  first ticker .. last ticker\n")
             for (i, c) in f.footer.chunks.enumerated() {
                 o.text(lpad(String(i), 5) + lpad(String(c.firstRow), 11) + lpad(String(c.rowCount), 9) + lpad(String(c.tickerCount), 9)
+                       + lpad(pageTables[i].map { String($0.count) } ?? "-", 7)
                        + "  " + String(decoding: c.firstTicker, as: UTF8.self) + " .. " + String(decoding: c.lastTicker, as: UTF8.self) + "\n")
             }
         }

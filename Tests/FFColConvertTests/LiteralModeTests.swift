@@ -20,9 +20,9 @@ final class LiteralModeTests: XCTestCase {
         return Int(f[pos + 3] & 3)
     }
 
-    func testVolumesGetRawLiteralsAndPricesHuffmanCodedOnes() throws {
+    func testVolumesGetRawLiteralsAndHighsHuffmanCodedOnes() throws {
         // Stocks minute bars: volumes spread over several orders of magnitude, so their low
-        // bytes are close to random; prices cluster (few distinct digits per ticker).
+        // bytes are close to random; highs above the bar's body are mostly 0.
         var csv: [UInt8] = []
         let o = SynthOptions(dataset: .stocksMinute, date: TradingDate("2025-09-29")!, rows: 120_000, seed: 7)
         _ = try Synth.generate(o) { csv.append(contentsOf: $0) }
@@ -30,15 +30,23 @@ final class LiteralModeTests: XCTestCase {
         try convertBytes(csv, root: root)
         let f = try FFCFile(path: Store(root: root).path(dataset: .stocksMinute, date: TradingDate("2025-09-29")!))
         XCTAssertGreaterThan(f.chunkCount, 3)
+        // Each column of each page is a frame of its own (format version 2).
+        var volumeHuffman = 0, highHuffman = 0, pageCount = 0
         for i in 0..<f.chunkCount {
-            let meta = f.chunkMeta(i)
-            let volume = meta.columns[Column.volume.rawValue].block
-            let open = meta.columns[Column.open.rawValue].block
-            XCTAssertEqual(volume.compression, 1, "chunk \(i)")
-            XCTAssertEqual(open.compression, 1, "chunk \(i)")
-            XCTAssertEqual(try f.stored(volume).withUnsafeBytes { try firstLiteralsType($0) }, 0, "chunk \(i): volume literals stored raw")
-            XCTAssertEqual(try f.stored(open).withUnsafeBytes { try firstLiteralsType($0) }, 2, "chunk \(i): open literals Huffman-coded")
+            let pages = try XCTUnwrap(try f.pageTable(i), "version 2 chunks have pages")
+            for j in 0..<pages.count {
+                pageCount += 1
+                func literals(_ c: Column) throws -> Int? {
+                    let b = pages.block(c, j)
+                    return b.compression == 1 ? try f.stored(b).withUnsafeBytes { try firstLiteralsType($0) } : nil
+                }
+                if try literals(.volume) == 2 { volumeHuffman += 1 }
+                if try literals(.high) == 2 { highHuffman += 1 }
+            }
         }
+        XCTAssertGreaterThan(pageCount, f.chunkCount)
+        XCTAssertEqual(volumeHuffman, 0, "volume literals stored raw")
+        XCTAssertGreaterThan(highHuffman, pageCount * 9 / 10, "high literals Huffman-coded (mostly zeros)")
         // Whatever the mode, every value reads back as the CSV said.
         try f.verify()
         XCTAssertEqual(try readAll(f), sortedRef(referenceRows(csv)))

@@ -16,7 +16,9 @@ final class FormatTests: XCTestCase {
     override func tearDown() { _ = system("rm -rf '\(dir)'") }
 
     /// A valid file with several chunks.
-    func makeFile() throws -> String {
+    /// 40 tickers x 50 rows in chunks of ~300 rows; pages of at most `pageRows` rows (three
+    /// pages a chunk by default), or format version 1 with nil.
+    func makeFile(pageRows: Int? = 120) throws -> String {
         var csv = "ticker,volume,open,close,high,low,window_start,transactions\n"
         var ts: Int64 = 1_759_152_600_000_000_000
         for t in 0..<40 {
@@ -30,6 +32,7 @@ final class FormatTests: XCTestCase {
         o.dataset = .stocksMinute
         o.date = TradingDate("2025-09-29")
         o.targetChunkRows = 300
+        o.pageRows = pageRows
         return try Converter.convert(source: MemorySource(Array(csv.utf8), name: "t.csv"), options: o).output
     }
 
@@ -128,15 +131,96 @@ final class FormatTests: XCTestCase {
         XCTAssertNotNil(openAndVerify(Array(good[0..<16])))
     }
 
+    /// Version 1 files (one block per column and chunk) read as before, with the same rows as
+    /// the version 2 file of the same input.
+    func testVersion1FilesStillRead() throws {
+        let v2 = try FFCFile(path: try makeFile())
+        let p1 = try makeFile(pageRows: nil)
+        let v1 = try FFCFile(path: p1)
+        XCTAssertEqual(v1.formatVersion.major, 1)
+        XCTAssertEqual(v2.formatVersion.major, 2)
+        XCTAssertNil(try v1.pageTable(0))
+        XCTAssertEqual(try v2.pageTable(0)?.count, 3)
+        XCTAssertTrue(v1.footer.chunks.allSatisfy { !$0.isPaged })
+        XCTAssertTrue(v2.footer.chunks.allSatisfy { $0.isPaged })
+        XCTAssertNil(openAndVerify(bytes(p1)))
+        XCTAssertEqual(v1.chunkCount, v2.chunkCount)
+        for i in 0..<v1.chunkCount {
+            let a = try v1.chunk(i), b = try v2.chunk(i)
+            XCTAssertEqual(a.tickers.names, b.tickers.names)
+            for c in Column.allCases {
+                XCTAssertEqual(a.doubles(c)?.map(\.bitPattern), b.doubles(c)?.map(\.bitPattern), "chunk \(i) \(c.name)")
+                XCTAssertEqual(a.int64s(c), b.int64s(c), "chunk \(i) \(c.name)")
+            }
+            // Chunk statistics do not depend on the pages.
+            XCTAssertEqual(v1.chunkMeta(i).columns.map(\.minBits), v2.chunkMeta(i).columns.map(\.minBits))
+            XCTAssertEqual(v1.chunkMeta(i).columns.map(\.maxBits), v2.chunkMeta(i).columns.map(\.maxBits))
+        }
+        for t in ["T100", "T117", "T139"] {
+            let a = try XCTUnwrap(try v1.bars(ticker: t)), b = try XCTUnwrap(try v2.bars(ticker: t))
+            XCTAssertEqual(a.count, 50)
+            XCTAssertEqual((0..<a.count).map { a[$0].close }, (0..<b.count).map { b[$0].close })
+        }
+        // A version 1 column may not claim pages.
+        var damaged = bytes(p1)
+        let f = try FFCFile(path: p1)
+        var footer = f.footer
+        footer.chunks[0].columns[Column.volume.rawValue].block.compression = BlockRef.paged
+        let enc = footer.encode(), t = damaged.count - FFCFormat.trailerSize
+        damaged.replaceSubrange(t - enc.count..<t, with: enc)
+        let sum = XXH64.hash(enc)
+        for k in 0..<8 { damaged[t + 8 + k] = UInt8(truncatingIfNeeded: sum >> (8 * k)) }
+        XCTAssertTrue("\(openAndVerify(damaged).map { "\($0)" } ?? "")".contains("unknown compression 2"))
+    }
+
+    /// Any row range of a paged chunk, within one page or across several, decodes to the same
+    /// values as the whole chunk (readers do not rely on tickers staying inside a page).
+    func testRowRangesAcrossPages() throws {
+        for access in [FFCFile.Access.mapped, .read] {
+            let f = try FFCFile(path: try makeFile(pageRows: 70), access: access)
+            let meta = f.chunkMeta(1)
+            let whole = try f.chunk(1)
+            let pages = try XCTUnwrap(try f.pageTable(1))
+            XCTAssertGreaterThan(pages.count, 3)
+            let n = Int(meta.rowCount)
+            var ranges: [Range<Int>] = [0..<n, 0..<1, n - 1..<n, pages.rows(1), pages.rows(0).upperBound - 1..<pages.rows(2).lowerBound + 1]
+            var rng = SystemRandomNumberGenerator()
+            for _ in 0..<20 { let a = Int.random(in: 0..<n, using: &rng); ranges.append(a..<Int.random(in: a + 1...n, using: &rng)) }
+            for r in ranges {
+                XCTAssertEqual(pages.pages(overlapping: r).count, Set(r.map { row in pages.rowEnds.firstIndex { $0 > row }! }).count, "\(r)")
+                let dctx = ZstdDecompressor()
+                var dec = ChunkDecoder(meta: meta, rows: r, pages: pages, withRaw: { b, what, body in
+                    try f.withBlock(b, chunk: 1, what: what, dctx: dctx) { try body($0) }
+                }, fail: { FFCError.corrupt($0, $1) })
+                for c in Column.allCases {
+                    if c.isFloat {
+                        XCTAssertEqual(try dec.doubles(c).map(\.bitPattern), whole.doubles(c)![r].map(\.bitPattern), "\(c.name) \(r)")
+                    } else {
+                        XCTAssertEqual(try dec.int64s(c), Array(whole.int64s(c)![r]), "\(c.name) \(r)")
+                    }
+                }
+            }
+            // Without its page table a paged chunk is an error, not a guess.
+            var bare = ChunkDecoder(meta: meta, withRaw: { _, _, _ in }, fail: { FFCError.corrupt($0, $1) })
+            XCTAssertThrowsError(try bare.doubles(.volume))
+        }
+    }
+
     func testBadMagicAndUnknownVersion() throws {
         var b = bytes(try makeFile())
         b[0] = UInt8(ascii: "X")
         XCTAssertEqual(openAndVerify(b) as? FFCError, .notFFC(path: dir + "/mutant.ffc"))
         b = bytes(try makeFile())
-        b[8] = 2  // major version 2
+        b[8] = 3  // major version 3
         let e = openAndVerify(b)
-        XCTAssertEqual(e as? FFCError, .unsupportedVersion(path: dir + "/mutant.ffc", major: 2, minor: 0))
+        XCTAssertEqual(e as? FFCError, .unsupportedVersion(path: dir + "/mutant.ffc", major: 3, minor: 0))
         XCTAssertTrue("\(e!)".contains("not supported"))
+        // A version 2 file labelled 1 (or the reverse) fails the footer check, not silently.
+        for major: UInt8 in [1, 0] {
+            b = bytes(try makeFile())
+            b[8] = major
+            XCTAssertNotNil(openAndVerify(b), "major version \(major)")
+        }
     }
 
     /// Random damage anywhere: every mutant either still verifies (damage nowhere that
@@ -165,8 +249,9 @@ final class FormatTests: XCTestCase {
 
     /// Found by FuzzFFC: a footer (with a valid checksum) claiming a block decodes to ~4 GB made
     /// the reader allocate that much before zstd could say the frame is smaller.
+    /// (Version 1, where column sizes are in the footer; version 2 pages take the same check.)
     func testHugeRawSizeInFooterIsCorruptWithoutAllocating() throws {
-        let p = try makeFile()
+        let p = try makeFile(pageRows: nil)
         var b = bytes(p)
         let f = try FFCFile(path: p)
         let enc = f.footer.encode()

@@ -11,7 +11,9 @@ import FuzzSupport
 // block checksums.
 //
 // At start-up, three small files (stocks minute with fractional volumes, options minute,
-// stocks day) are converted with small chunks and every chunk's blocks decompressed. Input:
+// stocks day) are converted with small chunks in format version 1 (one block per column: the
+// same block decoders read each page of a version 2 column) and every chunk's blocks
+// decompressed. Input:
 //   byte 0        which chunk (modulo the number of chunks)
 //   bytes 1-4     the row range: two u16 bounds, each modulo rowCount + 1
 //   byte 5        bit 0: change one column's encoding to byte 6 (mod 6);
@@ -42,6 +44,7 @@ let samples: [Sample] = {
         c.dataset = o.dataset
         c.date = date
         c.targetChunkRows = 700
+        c.pageRows = nil
         let r = try! Converter.convert(source: MemorySource(csv, name: "seed\(k).csv"), options: c)
         let bytes = readWholeFile(r.output)
         let f = try! FFCFile(path: r.output)
