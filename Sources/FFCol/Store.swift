@@ -54,8 +54,8 @@ public struct Store: Sendable {
 
     /// One ticker's bars across a date range, one entry per date that has rows (missing
     /// dates are simply absent), in date order. Iterating opens and decodes the dates ahead of
-    /// the consumer on `threads` background threads (at most `4 * threads` dates ahead, so
-    /// memory stays bounded however long the range is).
+    /// the consumer on `threads` threads, the consumer's own included (at most `4 * threads`
+    /// dates ahead, so memory stays bounded however long the range is).
     public func bars(ticker: String, dataset: Dataset, from: TradingDate? = nil, to: TradingDate? = nil,
                      columns: [Column] = Column.allCases, threads: Int = Store.defaultThreads) -> TickerSeries {
         TickerSeries(store: self, ticker: ticker, dataset: dataset, dates: dates(dataset: dataset, from: from, to: to),
@@ -88,8 +88,9 @@ public struct TickerSeries {
     /// The dates that have a file (not all of them need hold the ticker).
     public let dates: [TradingDate]
     public let columns: [Column]
-    /// Background threads that open and decode dates ahead of the consumer (0: none, each
-    /// date is decoded when it is asked for).
+    /// Threads that open and decode dates ahead of the consumer, the consumer's own included
+    /// (it decodes dates while the next one is not ready; `threads - 1` run in the background).
+    /// 0 or 1: each date is decoded when it is asked for.
     public let threads: Int
 
     public init(store: Store, ticker: String, dataset: Dataset, dates: [TradingDate], columns: [Column],
@@ -123,7 +124,10 @@ public struct TickerSeries {
 
     public func makeIterator() -> Iterator {
         let s = self
-        return Iterator(ahead: OrderedPrefetch(count: dates.count, threads: threads, ahead: 4 * max(1, threads)) { i in
+        // threads - 1 workers and the consumer, which decodes dates itself while its next one
+        // is not ready (a date takes ~0.1 ms: waking a sleeping consumer for each cost more).
+        return Iterator(ahead: OrderedPrefetch(count: dates.count, threads: max(0, threads - 1), ahead: 4 * max(1, threads),
+                                               consumerHelps: true) { i in
             Result { () throws -> Bars? in
                 // One chunk of each file: read, not mapped (see FFCFile.Access).
                 guard let f = try s.store.open(dataset: s.dataset, date: s.dates[i], access: .read) else { return nil }

@@ -18,25 +18,25 @@ final class PrefetchTests: XCTestCase {
     func testValuesComeInIndexOrder() {
         for count in [0, 1, 2, 7, 100] {
             for threads in [0, 1, 2, 4] {
-                for ahead in [1, 3, 16] {
-                    let p = OrderedPrefetch(count: count, threads: threads, ahead: ahead) { i -> Int in
+                for ahead in [1, 3, 16] { for helps in [false, true] {
+                    let p = OrderedPrefetch(count: count, threads: threads, ahead: ahead, consumerHelps: helps) { i -> Int in
                         // Some indices finish late, so later ones are often done first.
                         if i % 3 == 0 { usleep(UInt32(40 * (i % 5))) }
                         return i * i
                     }
                     var got: [Int] = []
                     while let v = p.next() { got.append(v) }
-                    XCTAssertEqual(got, (0..<count).map { $0 * $0 }, "count \(count) threads \(threads) ahead \(ahead)")
+                    XCTAssertEqual(got, (0..<count).map { $0 * $0 }, "count \(count) threads \(threads) ahead \(ahead) helps \(helps)")
                     XCTAssertNil(p.next())
-                }
+                } }
             }
         }
     }
 
     func testWorkersStayWithinTheirWindow() {
-        for ahead in [1, 2, 5] {
+        for ahead in [1, 2, 5] { for helps in [false, true] {
             let s = Started()
-            let p = OrderedPrefetch(count: 60, threads: 3, ahead: ahead) { i -> Int in
+            let p = OrderedPrefetch(count: 60, threads: helps ? 1 : 3, ahead: ahead, consumerHelps: helps) { i -> Int in
                 s.note(i)
                 return i
             }
@@ -45,13 +45,13 @@ final class PrefetchTests: XCTestCase {
                 XCTAssertEqual(v, i)
                 // Having handed out index i, the workers may have started at most up to i + ahead.
                 let m = s.snapshot.max
-                XCTAssertLessThanOrEqual(m, i + ahead, "ahead \(ahead)")
+                XCTAssertLessThanOrEqual(m, i + ahead, "ahead \(ahead) helps \(helps)")
                 if i % 7 == 0 { usleep(300) }  // a slow consumer: workers must wait, not run on
                 i += 1
             }
             XCTAssertEqual(i, 60)
-            XCTAssertEqual(s.snapshot.count, 60)
-        }
+            XCTAssertEqual(s.snapshot.count, 60, "each index produced once")
+        } }
     }
 
     func testDroppingItEarlyStopsItsWorkers() {
