@@ -25,26 +25,27 @@ public struct ChunkDecoder {
         precondition(self.range.lowerBound >= 0 && self.range.upperBound <= Int(meta.rowCount), "row range outside the chunk")
     }
 
-    /// The page decoders of a paged chunk (nil for a version 1 chunk).
-    private mutating func pageDecoders(_ c: Column) throws -> [ChunkDecoder]? {
-        guard meta.isPaged else { return nil }
-        if let p = parts { return p }
+    /// The page decoders of a paged chunk (one per page overlapping `range`).
+    private func makeParts(_ c: Column) throws -> [ChunkDecoder] {
         guard let t = pages else { throw fail(c.name, "paged column read without the chunk's page table") }
         let fail = self.fail
-        let p = t.pages(overlapping: range).map { j -> ChunkDecoder in
+        return t.pages(overlapping: range).map { j -> ChunkDecoder in
             let r = t.rows(j)
             let local = max(range.lowerBound, r.lowerBound) - r.lowerBound..<min(range.upperBound, r.upperBound) - r.lowerBound
             return ChunkDecoder(meta: t.pageMeta(j, of: meta), rows: local, withRaw: withRaw,
                                 fail: { what, m in fail("\(what) page \(j)", m) })
         }
-        parts = p
-        return p
     }
 
-    /// Column `c` of every page overlapping the range, decoded one after another into `out`.
+    /// Column `c` of every page overlapping the range, decoded one after another into `out`;
+    /// false for a version 1 chunk.
     private mutating func paged(_ c: Column, into out: UnsafeMutableRawPointer, stride: Int,
                                 _ one: (inout ChunkDecoder, UnsafeMutableRawPointer) throws -> Void) throws -> Bool {
-        guard var p = try pageDecoders(c) else { return false }
+        guard meta.isPaged else { return false }
+        // Taken out while in use, so that the array is not shared and its elements are
+        // mutated in place (a shared copy would be copied whole on the first mutation).
+        var p = try parts ?? makeParts(c)
+        parts = nil
         defer { parts = p }
         var at = 0
         for k in p.indices {
