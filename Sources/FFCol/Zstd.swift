@@ -33,18 +33,25 @@ public final class ZstdCompressor {
         // Safe: setting the level never fails (zstd clamps it); raw literals are not asked for.
         self.init(level: level, rawLiterals: false)!
     }
-    deinit { ZSTD_freeCCtx(cctx) }
+    deinit { ZSTD_freeCCtx(cctx); scratch.deallocate() }
+
+    /// Where frames are compressed before they are copied out, grown as needed: a frame is
+    /// one page of one column (a few KB), and allocating and zeroing a destination of
+    /// ZSTD_compressBound bytes for each cost more than copying the frame.
+    private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
 
     /// Compresses `src` into `dst` (replacing its contents) as one zstd frame.
     public func compress(_ src: UnsafeRawBufferPointer, into dst: inout [UInt8]) {
         let bound = ZSTD_compressBound(src.count)
-        if dst.count < bound { dst = [UInt8](repeating: 0, count: bound) }
-        let n = dst.withUnsafeMutableBytes { d in
-            ZSTD_compress2(cctx, d.baseAddress, d.count, src.baseAddress, src.count)
+        if scratch.count < bound {
+            scratch.deallocate()
+            scratch = .allocate(byteCount: max(bound, 2 * scratch.count), alignment: 16)
         }
+        let n = ZSTD_compress2(cctx, scratch.baseAddress, scratch.count, src.baseAddress, src.count)
         // Misuse only: the destination is at least ZSTD_compressBound bytes.
         precondition(ZSTD_isError(n) == 0, "zstd compress failed: \(String(cString: ZSTD_getErrorName(n)))")
-        dst.removeSubrange(n...)
+        dst.removeAll(keepingCapacity: true)
+        dst.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
     }
 }
 
