@@ -23,6 +23,10 @@ public final class ZstdCompressor {
         self.level = level
         self.rawLiterals = rawLiterals
         guard ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)) == 0 else { return nil }
+        // Matches of at least 7 bytes (zstd's fast levels default to 5 on inputs of a page's
+        // size): fewer, longer sequences, so a page decodes with less sequence work; column
+        // pages are byte planes whose short repeats are better left to the literals.
+        if level <= 2 { _ = ZSTD_CCtx_setParameter(c, ZSTD_c_minMatch, 7) }
         if rawLiterals {
             guard ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_cParameter(rawValue: 1002), 2)) == 0 else { return nil }
         }
