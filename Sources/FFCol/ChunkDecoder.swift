@@ -37,10 +37,13 @@ public struct ChunkDecoder {
         }
     }
 
-    /// Column `c` of every page overlapping the range, decoded one after another into `out`;
-    /// false for a version 1 chunk.
-    private mutating func paged(_ c: Column, into out: UnsafeMutableRawPointer, stride: Int,
-                                _ one: (inout ChunkDecoder, UnsafeMutableRawPointer) throws -> Void) throws -> Bool {
+    /// Checks that `out` holds the range's rows. Then, for a paged chunk, decodes column `c`
+    /// of every page overlapping the range into it with `one`, page after page, and returns
+    /// true; false for a version 1 chunk. True also when there are no rows.
+    private mutating func paged<T>(_ c: Column, into out: UnsafeMutableBufferPointer<T>,
+                                   _ one: (inout ChunkDecoder, UnsafeMutableBufferPointer<T>) throws -> Void) throws -> Bool {
+        precondition(out.count == rows, "output of \(out.count) slots for \(rows) rows")
+        if rows == 0 { return true }
         guard meta.isPaged else { return false }
         // Taken out while in use, so that the array is not shared and its elements are
         // mutated in place (a shared copy would be copied whole on the first mutation).
@@ -49,8 +52,8 @@ public struct ChunkDecoder {
         defer { parts = p }
         var at = 0
         for k in p.indices {
-            // Safe: the pages' ranges are consecutive and add up to `range`, which `out` holds.
-            try one(&p[k], out + at * stride)
+            // The pages' ranges are consecutive and add up to `range`, which `out` holds.
+            try one(&p[k], UnsafeMutableBufferPointer(rebasing: out[at..<at + p[k].rows]))
             at += p[k].rows
         }
         return true
@@ -77,21 +80,22 @@ public struct ChunkDecoder {
     }
 
     public mutating func int64s(_ c: Column) throws -> [Int64] {
-        // Decoded straight into the array's memory: every slot is written (or this throws,
-        // leaving the array empty).
-        try [Int64](unsafeUninitializedCapacity: rows) { buf, initialized in
-            try int64s(c, into: buf)
-            initialized = rows
+        try array { d, buf in try d.int64s(c, into: buf) }
+    }
+
+    /// An array of the range's rows filled by `fill`, straight in its memory: every slot is
+    /// written (or `fill` throws, leaving the array empty).
+    private mutating func array<T>(_ fill: (inout ChunkDecoder, UnsafeMutableBufferPointer<T>) throws -> Void) throws -> [T] {
+        let n = rows
+        return try [T](unsafeUninitializedCapacity: n) { buf, initialized in
+            try fill(&self, buf)
+            initialized = n
         }
     }
 
     /// The range's values of integer column `c` into `out` (`rows` slots).
     mutating func int64s(_ c: Column, into out: UnsafeMutableBufferPointer<Int64>) throws {
-        precondition(out.count == rows, "output of \(out.count) slots for \(rows) rows")
-        if rows == 0 { return }
-        if try paged(c, into: UnsafeMutableRawPointer(out.baseAddress!), stride: 8, { d, p in
-            try d.int64s(c, into: UnsafeMutableBufferPointer(start: p.assumingMemoryBound(to: Int64.self), count: d.rows))
-        }) { return }
+        if try paged(c, into: out, { d, o in try d.int64s(c, into: o) }) { return }
         let b = meta.columns[c.rawValue].block
         guard !c.isFloat, b.encoding == BlockEncoding.integer.rawValue else {
             throw fail(c.name, "encoding \(b.encoding) is not an integer encoding")
@@ -102,19 +106,12 @@ public struct ChunkDecoder {
     }
 
     public mutating func doubles(_ c: Column) throws -> [Double] {
-        try [Double](unsafeUninitializedCapacity: rows) { buf, initialized in
-            try doubles(c, into: buf)
-            initialized = rows
-        }
+        try array { d, buf in try d.doubles(c, into: buf) }
     }
 
     /// The range's values of float column `c` into `out` (`rows` slots).
     mutating func doubles(_ c: Column, into out: UnsafeMutableBufferPointer<Double>) throws {
-        precondition(out.count == rows, "output of \(out.count) slots for \(rows) rows")
-        if rows == 0 { return }
-        if try paged(c, into: UnsafeMutableRawPointer(out.baseAddress!), stride: 8, { d, p in
-            try d.doubles(c, into: UnsafeMutableBufferPointer(start: p.assumingMemoryBound(to: Double.self), count: d.rows))
-        }) { return }
+        if try paged(c, into: out, { d, o in try d.doubles(c, into: o) }) { return }
         let b = meta.columns[c.rawValue].block
         guard c.isFloat else { throw fail(c.name, "not a float column") }
         switch BlockEncoding(rawValue: b.encoding) {

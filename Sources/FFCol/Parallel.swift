@@ -157,16 +157,21 @@ private final class PrefetchState<T>: @unchecked Sendable {
                 pthread_cond_wait(changed, mutex)
             }
             if cancelled || nextToProduce >= count { break }
-            let i = nextToProduce
-            nextToProduce += 1
-            pthread_mutex_unlock(mutex)
-            let v = produce(i)
-            pthread_mutex_lock(mutex)
-            values[i] = v
-            ready[i] = true
+            produceNext()
             pthread_cond_broadcast(changed)
         }
         pthread_mutex_unlock(mutex)
+    }
+
+    /// Produces index `nextToProduce` outside the lock (called and returning with it held).
+    private func produceNext() {
+        let i = nextToProduce
+        nextToProduce += 1
+        pthread_mutex_unlock(mutex)
+        let v = produce(i)
+        pthread_mutex_lock(mutex)
+        values[i] = v
+        ready[i] = true
     }
 
     /// The consumer: waits for index `i` (producing indices in the window meanwhile when it
@@ -177,13 +182,7 @@ private final class PrefetchState<T>: @unchecked Sendable {
         pthread_cond_broadcast(changed)
         while !ready[i] {
             if helps, !cancelled, nextToProduce < count, nextToProduce < waitingFor + ahead {
-                let j = nextToProduce
-                nextToProduce += 1
-                pthread_mutex_unlock(mutex)
-                let v = produce(j)
-                pthread_mutex_lock(mutex)
-                values[j] = v
-                ready[j] = true
+                produceNext()
             } else {
                 pthread_cond_wait(changed, mutex)
             }
