@@ -34,10 +34,14 @@ gzip -c "$tmp/bad" > "$tmp/named.gz"; gzseed 24 "$tmp/named.gz" with-file-name
 printf '' | gzip -c > "$tmp/empty.gz"; gzseed 1 "$tmp/empty.gz" empty-member
 gzseed 4 "$tmp/s.csv" plain-csv
 "$ffcol" convert "$tmp/flat" --out "$tmp/data" -q >/dev/null
-for f in $(find "$tmp/data" -name '*.ffc'); do
+# Also format version 1 (no pages) and small pages (many per chunk).
+"$ffcol" convert "$tmp/flat" --out "$tmp/data-v1" --page-rows 0 -q >/dev/null
+"$ffcol" convert "$tmp/flat" --out "$tmp/data-p64" --page-rows 64 -q >/dev/null
+for f in $(find "$tmp/data" "$tmp/data-v1" "$tmp/data-p64" -name '*.ffc'); do
   n=$(basename "$(dirname "$(dirname "$(dirname "$f")")")")
-  { printf '\x00'; cat "$f"; } > "$out/ffc/$n-whole"
-  { printf '\x00'; head -c $(( $(stat -c %s "$f") - 9 )) "$f"; } > "$out/ffc/$n-truncated"
+  v=$(basename "$(dirname "$(dirname "$(dirname "$(dirname "$f")")")")" | sed 's/^data//')
+  { printf '\x00'; cat "$f"; } > "$out/ffc/$n$v-whole"
+  { printf '\x00'; head -c $(( $(stat -c %s "$f") - 9 )) "$f"; } > "$out/ffc/$n$v-truncated"
 done
 printf '\x01\x10\x00\x01' > "$out/ffc/mutate-one"; printf '\x0d\x05\x00\x07\x20\x00\x01' > "$out/ffc/mutate-footer-fixsum"
 printf '\x03\x40' > "$out/ffc/truncate"

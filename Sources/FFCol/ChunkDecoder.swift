@@ -52,7 +52,8 @@ public struct ChunkDecoder {
         defer { parts = p }
         var at = 0
         for k in p.indices {
-            // The pages' ranges are consecutive and add up to `range`, which `out` holds.
+            // Safe: the pages' ranges are consecutive and add up to `range` (PageTable checked
+            // that the row counts add up), and `out` holds `rows` slots (checked above).
             try one(&p[k], UnsafeMutableBufferPointer(rebasing: out[at..<at + p[k].rows]))
             at += p[k].rows
         }
