@@ -31,7 +31,8 @@ public final class DecodedChunk: @unchecked Sendable {
 
 /// An open `.ffc` file: memory-mapped, or read with `pread` (see `Access`). The footer is
 /// validated on open (bounds of every block, counts, ordering, footer checksum); each block's
-/// checksum is checked when it is read. Thread-safe: decoded chunks are cached under a lock.
+/// (version 2: each page's) checksum is checked when it is read. Reads versions 1 and 2 (see
+/// `formatVersion`). Thread-safe: decoded chunks are cached under a lock.
 public final class FFCFile: @unchecked Sendable {
     /// How a file's bytes are reached.
     public enum Access: Sendable {
