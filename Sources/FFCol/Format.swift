@@ -88,6 +88,29 @@ public struct BlockRef: Sendable, Equatable {
     func write(_ w: inout ByteWriter) {
         w.u64(offset); w.u32(storedSize); w.u32(rawSize); w.u8(compression); w.u8(encoding); w.u16(0); w.u64(checksum)
     }
+    /// The checks of a footer's block reference (both footer readers make them): inside
+    /// `[headerSize, fileDataEnd)`; a version 2 column (`column`, `major` >= 2) points at pages
+    /// (compression 2, encoding 0, checksum 0); any other block has a known compression and
+    /// encoding, and equal sizes when uncompressed.
+    func check(column: Bool, major: UInt16, fileDataEnd: UInt64, _ context: @autoclosure () -> String,
+               _ what: @autoclosure () -> String) throws {
+        guard offset >= UInt64(FFCFormat.headerSize), offset <= fileDataEnd, UInt64(storedSize) <= fileDataEnd - offset else {
+            throw FFCError.corrupt(context(), "\(what()): block [\(offset), +\(storedSize)) lies outside the data section")
+        }
+        if column && major >= 2 {
+            guard compression == BlockRef.paged, encoding == 0, checksum == 0 else {
+                throw FFCError.corrupt(context(), "\(what()): a version 2 column must be stored as pages (compression 2, encoding 0, checksum 0)")
+            }
+            return
+        }
+        guard compression <= 1, BlockEncoding(rawValue: encoding) != nil else {
+            throw FFCError.corrupt(context(), "\(what()): unknown compression \(compression) or encoding \(encoding)")
+        }
+        guard compression == 1 || storedSize == rawSize else {
+            throw FFCError.corrupt(context(), "\(what()): uncompressed block with stored size != raw size")
+        }
+    }
+
     static func read(_ r: inout ByteReader, _ what: @autoclosure () -> String) throws -> BlockRef {
         let off = try r.u64(what()), ss = try r.u32(what()), rs = try r.u32(what())
         let comp = try r.u8(what()), enc = try r.u8(what())
@@ -206,22 +229,7 @@ public struct Footer: Sendable, Equatable {
         chunks.reserveCapacity(Int(nchunks))
         var expectRow: UInt64 = 0, expectTicker: UInt64 = 0
         func check(_ b: BlockRef, column: Bool, _ what: @autoclosure () -> String) throws {
-            guard b.offset >= UInt64(FFCFormat.headerSize), b.offset <= fileDataEnd,
-                  UInt64(b.storedSize) <= fileDataEnd - b.offset else {
-                throw FFCError.corrupt(r.context, "\(what()): block [\(b.offset), +\(b.storedSize)) lies outside the data section")
-            }
-            if column && major >= 2 {
-                guard b.compression == BlockRef.paged, b.encoding == 0, b.checksum == 0 else {
-                    throw FFCError.corrupt(r.context, "\(what()): a version 2 column must be stored as pages (compression 2, encoding 0, checksum 0)")
-                }
-                return
-            }
-            guard b.compression <= 1, BlockEncoding(rawValue: b.encoding) != nil else {
-                throw FFCError.corrupt(r.context, "\(what()): unknown compression \(b.compression) or encoding \(b.encoding)")
-            }
-            guard b.compression == 1 || b.storedSize == b.rawSize else {
-                throw FFCError.corrupt(r.context, "\(what()): uncompressed block with stored size != raw size")
-            }
+            try b.check(column: column, major: major, fileDataEnd: fileDataEnd, r.context, what())
         }
         let columns = Column.allCases
         for i in 0..<Int(nchunks) {
@@ -346,23 +354,9 @@ struct FooterIndex {
             guard r.peekU16(at + 18) == 0 else {
                 throw FFCError.corrupt(r.context, "chunk \(i): reserved field of a block reference is not 0")
             }
-            let off = r.peekU64(at), stored = UInt64(r.peekU32(at + 8)), raw = r.peekU32(at + 12)
-            let comp = r.peekU8(at + 16), enc = r.peekU8(at + 17)
-            guard off >= UInt64(FFCFormat.headerSize), off <= fileDataEnd, stored <= fileDataEnd - off else {
-                throw FFCError.corrupt(r.context, "\(what()): block [\(off), +\(stored)) lies outside the data section")
-            }
-            if column && major >= 2 {
-                guard comp == BlockRef.paged, enc == 0, r.peekU64(at + 20) == 0 else {
-                    throw FFCError.corrupt(r.context, "\(what()): a version 2 column must be stored as pages (compression 2, encoding 0, checksum 0)")
-                }
-                return
-            }
-            guard comp <= 1, BlockEncoding(rawValue: enc) != nil else {
-                throw FFCError.corrupt(r.context, "\(what()): unknown compression \(comp) or encoding \(enc)")
-            }
-            guard comp == 1 || stored == UInt64(raw) else {
-                throw FFCError.corrupt(r.context, "\(what()): uncompressed block with stored size != raw size")
-            }
+            let b = BlockRef(offset: r.peekU64(at), storedSize: r.peekU32(at + 8), rawSize: r.peekU32(at + 12),
+                             compression: r.peekU8(at + 16), encoding: r.peekU8(at + 17), checksum: r.peekU64(at + 20))
+            try b.check(column: column, major: major, fileDataEnd: fileDataEnd, r.context, what())
         }
         for i in 0..<Int(nchunks) {
             entries[i] = UInt32(r.offset)

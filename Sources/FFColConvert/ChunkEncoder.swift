@@ -55,6 +55,9 @@ final class ChunkEncoder {
     private let rescaleLimit: [UInt64] = (0...15).map { d in (0..<(15 - d)).reduce(1) { a, _ in a * 10 } }
     private let pow10Int: [Int64] = (0...15).map { d in (0..<d).reduce(1) { a, _ in a * 10 } }
 
+    /// The format version of what `encode` writes: 2 with pages, 1 without.
+    var formatMajor: UInt16 { pageRows == nil ? 1 : FFCFormat.versionMajor }
+
     /// `pageRows` nil writes version 1 chunks (one block per column).
     init(level: Int32, pageRows: Int? = ConvertOptions.defaultPageRows) {
         precondition(pageRows.map { $0 > 0 } ?? true, "pages need rows")
@@ -213,8 +216,9 @@ final class ChunkEncoder {
                 block = BlockRef(offset: at, storedSize: UInt32(columnBytes[c].count), rawSize: UInt32(raw),
                                  compression: BlockRef.paged, encoding: 0, checksum: 0)
             } else {
-                block = BlockRef(offset: at, storedSize: blocks[c].storedSize, rawSize: blocks[c].rawSize,
-                                 compression: blocks[c].compression, encoding: blocks[c].encoding, checksum: blocks[c].checksum)
+                var b = blocks[c]
+                b.offset = at
+                block = b
             }
             columns.append(ColumnChunkMeta(block: block, minBits: stats[c].min, maxBits: stats[c].max))
         }

@@ -42,7 +42,7 @@ public final class FFCWriter {
         out.reserveCapacity(4 << 20)
         var w = ByteWriter()
         w.bytes.append(contentsOf: FFCFormat.magic)
-        w.u16(pageRows == nil ? 1 : FFCFormat.versionMajor); w.u16(0); w.u32(0)
+        w.u16(encoder.formatMajor); w.u16(FFCFormat.versionMinor); w.u32(0)
         out.append(contentsOf: w.bytes)
         try flushOut()
     }
