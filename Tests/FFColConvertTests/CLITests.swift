@@ -214,6 +214,10 @@ final class ConvertCLITests: XCTestCase {
             let ok = try ffcol(["convert", stocksFile(days[0]), "--out", work + "/ranges-\(opt)-\(good)", opt, good, "-q"])
             XCTAssertEqual(ok.status, 0, "\(opt) \(good): \(ok.err)")
         }
+        let r = try ffcol(["convert", stocksFile(days[0]), "--out", work + "/ranges", "--page-rows=-1", "-q"])
+        XCTAssertEqual(r.status, 64, r.err)
+        XCTAssertTrue(r.err.contains("--page-rows must be at least 1, or 0 for format version 1"), r.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/ranges/stocks_minute"))
     }
 
     func testStdinNeedsDatasetAndDate() throws {

@@ -173,6 +173,58 @@ final class FormatTests: XCTestCase {
         XCTAssertTrue("\(openAndVerify(damaged).map { "\($0)" } ?? "")".contains("unknown compression 2"))
     }
 
+    /// A page table that does not fit its chunk is an error naming what is wrong: pages that
+    /// do not add up to the chunk's rows or to the column's bytes, unknown compressions and
+    /// encodings, bytes missing or left over. And a version 2 column that is not stored as
+    /// pages is rejected with the footer.
+    func testDamagedPageTablesAreErrors() throws {
+        let p = try makeFile()
+        let f = try FFCFile(path: p)
+        let meta = f.chunkMeta(0)
+        let t = try XCTUnwrap(try f.pageTable(0))
+        var w = ByteWriter()
+        let counts = (0..<t.count).map { t.rows($0).count }
+        PageTable.encode(rowCounts: counts, blocks: t.blocks, into: &w)
+        let good = w.bytes
+        func decode(_ b: [UInt8]) -> String? {
+            b.withUnsafeBytes { src in
+                do { _ = try PageTable(decoding: src, meta: meta, fail: { FFCError.corrupt("t", $0) }); return nil } catch { return "\(error)" }
+            }
+        }
+        XCTAssertNil(decode(good))
+        XCTAssertEqual(try good.withUnsafeBytes { try PageTable(decoding: $0, meta: meta, fail: { FFCError.corrupt("t", $0) }) }, t)
+        let entries = 4 + 4 * t.count  // first page entry (volume, page 0)
+        var cases: [(String, (inout [UInt8]) -> Void)] = [
+            ("page count 0", { $0[0] = 0; $0[1] = 0; $0[2] = 0; $0[3] = 0 }),
+            ("bytes, expected", { $0.append(0) }),
+            ("bytes, expected", { $0.removeLast() }),
+            ("page row counts do not add up", { $0[5] &+= 1 }),
+            ("pages cover", { $0[4] &-= 1 }),
+            ("pages add up to", { $0[entries] &+= 1 }),
+            ("compression 2", { $0[entries + 8] = 2 }),
+            ("encoding 4", { $0[entries + 9] = 4 }),
+            ("encoding 9", { $0[entries + 9] = 9 }),
+            ("reserved", { $0[entries + 10] = 1 }),
+        ]
+        cases.append(("page table missing", { $0 = [1, 0] }))
+        for (expect, damage) in cases {
+            var b = good
+            damage(&b)
+            let e = decode(b)
+            XCTAssertTrue(e?.contains(expect) ?? false, "\(expect): \(e ?? "accepted")")
+        }
+        // A version 2 column stored as one block is rejected with the footer.
+        var file = bytes(p)
+        var footer = f.footer
+        footer.chunks[0].columns[Column.close.rawValue].block.compression = 1
+        let enc = footer.encode(), end = file.count - FFCFormat.trailerSize
+        file.replaceSubrange(end - enc.count..<end, with: enc)
+        let sum = XXH64.hash(enc)
+        for k in 0..<8 { file[end + 8 + k] = UInt8(truncatingIfNeeded: sum >> (8 * k)) }
+        let e = openAndVerify(file)
+        XCTAssertTrue("\(e.map { "\($0)" } ?? "")".contains("chunk 0 close: a version 2 column must be stored as pages"), "\(String(describing: e))")
+    }
+
     /// Any row range of a paged chunk, within one page or across several, decodes to the same
     /// values as the whole chunk (readers do not rely on tickers staying inside a page).
     func testRowRangesAcrossPages() throws {
