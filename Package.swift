@@ -33,10 +33,12 @@ let package = Package(
         // Data-parallel loops of the reader as static inline C (SSE2 on x86-64, portable C
         // elsewhere): a header only, nothing to build or link.
         .systemLibrary(name: "CFFColKernels", path: "Sources/CFFColKernels"),
+        // System calls the Glibc module does not declare (sync_file_range), as static inline C.
+        .systemLibrary(name: "CFFColSys", path: "Sources/CFFColSys"),
 
         // MARK: Libraries
         .target(name: "FFCol", dependencies: ["CZstd", "CFFColKernels"]),
-        .target(name: "FFColConvert", dependencies: ["FFCol", "CZlib", "CZstd", "CIsal"]),
+        .target(name: "FFColConvert", dependencies: ["FFCol", "CZlib", "CZstd", "CIsal", "CFFColSys"]),
         // S3 access (libcurl + SigV4), catalog and trading calendar.
         .target(name: "FFColS3", dependencies: ["FFCol", "FFColConvert", "CCurl"]),
 

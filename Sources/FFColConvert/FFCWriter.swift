@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CFFColSys
 import FFCol
 
 // MARK: - Stage 4: the .ffc writer (one pass, footer last, atomic publish)
@@ -87,7 +88,18 @@ public final class FFCWriter {
         rows += UInt64(meta.rowCount)
         tickers += UInt64(meta.tickerCount)
         try flushOut()
+        // Write-behind: without it, finish's fsync writes the whole file while nothing else runs
+        // (10-14 ms for the 20 MB of an options minute day, 3-5 ms with it).
+        if offset - writtenBack >= FFCWriter.writeBehindBytes {
+            _ = ffcol_start_writeback(fd, Int64(writtenBack), Int64(offset - writtenBack))
+            writtenBack = offset
+        }
     }
+
+    /// Every this many bytes written, the kernel is asked to start writing them to the device.
+    static let writeBehindBytes: UInt64 = 4 << 20
+    /// Where the last write-behind ended.
+    private var writtenBack: UInt64 = 0
 
     /// Appends footer and trailer, fsyncs, renames into place. Returns the file size.
     @discardableResult
@@ -165,6 +177,7 @@ public final class FFCWriter {
             throw ConvertError(.io, file: tempPath, "cannot truncate: \(String(cString: strerror(errno)))")
         }
         offset = UInt64(FFCFormat.headerSize)
+        writtenBack = min(writtenBack, offset)
     }
 }
 
