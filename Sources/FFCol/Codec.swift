@@ -146,15 +146,26 @@ public enum IntCodec {
             // -128g <= d <= 127g, that is when d + 128g (wrapping) is at most 255g, and an
             // offset u has u / g < 256 exactly when u < 256g. Only the byte width of the largest
             // zigzag delta is needed, and the OR of all of them has its highest bit.
-            let bias = 128 &* g, deltaLimit = 255 &* g, offsetLimit = 256 &* g
+            //
+            // The tests are written without comparisons (x86-64's baseline SSE2 has no 64-bit
+            // compare, and the compiler's emulation of one cost more than the rest of the loop):
+            // for L < 2^63, x < L exactly when the top bit of (x - L) & ~x (wrapping) is set.
+            // If x < L, x < 2^63 (the top bit of ~x is set) and x - L wraps to at least
+            // 2^64 - L > 2^63; if x >= L, either x >= 2^63 (~x clears the bit) or x - L < 2^63.
+            // Both limits, 255g + 1 and 256g, are below 2^63 (g < 2^55).
+            let bias = 128 &* g, deltaEnd = 255 &* g &+ 1, offsetLimit = 256 &* g
             var zor: UInt64 = 0
+            var dSmall: UInt64 = 0, fSmall: UInt64 = 0
             for v in values {
                 let d = v &- prev
                 prev = v
                 zor |= zigzag(d)
-                deltaSmall &+= Int(unsafeBitCast(UInt64(bitPattern: d) &+ bias <= deltaLimit, to: UInt8.self))
-                forSmall &+= Int(unsafeBitCast(UInt64(bitPattern: v &- mn) < offsetLimit, to: UInt8.self))
+                let u = UInt64(bitPattern: d) &+ bias, x = UInt64(bitPattern: v &- mn)
+                dSmall &+= ((u &- deltaEnd) & ~u) &>> 63
+                fSmall &+= ((x &- offsetLimit) & ~x) &>> 63
             }
+            deltaSmall = Int(dSmall)
+            forSmall = Int(fSmall)
             if g == 1 || zor == 0 {
                 deltaWidth = byteWidth(zor)
             } else {
