@@ -6,8 +6,9 @@ setup:
 build:
 	swift build
 
+# For this machine's CPU (scripts/cpu-flags.sh); FFCOL_TARGET_CPU=baseline: runs on any x86-64.
 release:
-	swift build -c release --product ffcol --static-swift-stdlib
+	swift build -c release --product ffcol --static-swift-stdlib $$(scripts/cpu-flags.sh)
 
 demo:
 	scripts/demo.sh

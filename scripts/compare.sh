@@ -32,9 +32,12 @@ if ((${#need[@]})); then
 fi
 
 echo "[compare] building ffcol and compare-reader (release)" >&2
-swift build -c release --scratch-path .build-bench-release --product ffcol --static-swift-stdlib >&2
+# Both for this machine's CPU (scripts/cpu-flags.sh; FFCOL_TARGET_CPU=baseline: any x86-64).
+read -r -a CPU_FLAGS <<< "$(scripts/cpu-flags.sh)"
+echo "[compare] build flags for this CPU: ${CPU_FLAGS[*]:-none}" >&2
+swift build -c release --scratch-path .build-bench-release --product ffcol --static-swift-stdlib ${CPU_FLAGS[@]+"${CPU_FLAGS[@]}"} >&2
 FFCOL="$(swift build -c release --scratch-path .build-bench-release --static-swift-stdlib --show-bin-path)/ffcol"
-swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-bench --product compare-reader >&2
+swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-bench --product compare-reader ${CPU_FLAGS[@]+"${CPU_FLAGS[@]}"} >&2
 READER="$(swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-bench --show-bin-path)/compare-reader"
 
 VENV=.venv-compare
