@@ -15,7 +15,7 @@ case "$cpu" in
     baseline) exit 0 ;;
     auto)
         [ "$(uname -m)" = x86_64 ] || exit 0
-        flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
+        flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2 || true) "
         for f in avx avx2 bmi1 bmi2 fma f16c abm movbe popcnt sse4_2 pclmulqdq aes xsave fsgsbase rdrand; do
             case "$flags" in *" $f "*) ;; *) exit 0 ;; esac
         done

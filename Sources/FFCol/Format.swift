@@ -360,18 +360,19 @@ struct FooterIndex {
         }
         for i in 0..<Int(nchunks) {
             entries[i] = UInt32(r.offset)
-            try r.require(24, "chunk \(i)")
+            // The fixed fields and the first name's length, the name and the last name's
+            // length, then the last name and the blocks: three checks, unchecked reads after.
+            try r.require(26, "chunk \(i)")
             let firstRow = r.peekU64(0), rows = r.peekU32(8), nt = r.peekU32(12), ft = r.peekU64(16)
-            r.advance(24)
-            let firstLen = Int(try r.u16("chunk \(i) first ticker"))
-            try r.require(firstLen, "chunk \(i) first ticker")
+            let firstLen = Int(r.peekU16(24))
+            r.advance(26)
+            try r.require(firstLen + 2, "chunk \(i) first ticker")
             let first = r.offset
-            r.advance(firstLen)
-            let lastLen = Int(try r.u16("chunk \(i) last ticker"))
-            try r.require(lastLen, "chunk \(i) last ticker")
+            let lastLen = Int(r.peekU16(firstLen))
+            r.advance(firstLen + 2)
+            try r.require(lastLen + FooterIndex.blocksSize, "chunk \(i) last ticker and blocks")
             let last = r.offset
             r.advance(lastLen)
-            try r.require(FooterIndex.blocksSize, "chunk \(i) blocks")
             try check(0, i, column: false, "chunk \(i) tickers")
             guard r.peekU8(17) == BlockEncoding.tickers.rawValue else {
                 throw FFCError.corrupt(r.context, "chunk \(i): ticker block has encoding \(r.peekU8(17))")
