@@ -6,9 +6,11 @@
 #   scripts/compare.sh --full          # real sizes: 5.5M options rows, 20 days of 4M rows
 #   scripts/compare.sh --help          # every option (scripts/compare.py)
 #
-# Builds ffcol and compare-reader (release, build folders .build-bench-release and
-# Benchmarks/.build-bench), installs pyarrow, polars and duckdb into .venv-compare/, caches
-# generated files under compare-data/ (or --dir), then prints the tables (Markdown).
+# Builds ffcol and compare-reader (release, for this machine's CPU: scripts/cpu-flags.sh; build
+# folders .build-bench-release and Benchmarks/.build-compare, apart from `make bench`'s
+# Benchmarks/.build-bench, which builds without the CPU flags), installs pyarrow, polars and
+# duckdb into .venv-compare/, caches generated files under compare-data/ (or --dir), then
+# prints the tables (Markdown).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,8 +39,8 @@ read -r -a CPU_FLAGS <<< "$(scripts/cpu-flags.sh)"
 echo "[compare] build flags for this CPU: ${CPU_FLAGS[*]:-none}" >&2
 swift build -c release --scratch-path .build-bench-release --product ffcol --static-swift-stdlib ${CPU_FLAGS[@]+"${CPU_FLAGS[@]}"} >&2
 FFCOL="$(swift build -c release --scratch-path .build-bench-release --static-swift-stdlib --show-bin-path)/ffcol"
-swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-bench --product compare-reader ${CPU_FLAGS[@]+"${CPU_FLAGS[@]}"} >&2
-READER="$(swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-bench --show-bin-path)/compare-reader"
+swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-compare --product compare-reader ${CPU_FLAGS[@]+"${CPU_FLAGS[@]}"} >&2
+READER="$(swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build-compare --show-bin-path)/compare-reader"
 
 VENV=.venv-compare
 if [[ ! -x $VENV/bin/python ]]; then
