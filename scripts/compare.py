@@ -191,7 +191,11 @@ def main():
             for _ in ex.map(lambda j: subprocess.run([a.ffcol, "synth", *j], check=True, stderr=subprocess.DEVNULL), jobs):
                 pass
 
-    ffc_root = f"{base}/ffc/s{a.stocks_rows}x{a.days}"
+    # The format version ffcol writes is in the folder name, so that files an older ffcol
+    # wrote are not measured as this one's.
+    ver = subprocess.run([a.ffcol, "--version"], capture_output=True, text=True, check=True).stdout
+    fmt = ver.split("format ")[1].split(".")[0] if "format " in ver else "unknown"
+    ffc_root = f"{base}/ffc/v{fmt}-s{a.stocks_rows}x{a.days}"
     pq_dir = f"{base}/parquet/s{a.stocks_rows}"
     pq_files = [f"{pq_dir}/{d}.parquet" for d in dates]
     if {"scan", "sum"} & only:

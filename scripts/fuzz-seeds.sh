@@ -44,7 +44,7 @@ for f in $(find "$tmp/data" "$tmp/data-v1" "$tmp/data-p64" -name '*.ffc'); do
   { printf '\x00'; head -c $(( $(stat -c %s "$f") - 9 )) "$f"; } > "$out/ffc/$n$v-truncated"
 done
 printf '\x01\x10\x00\x01' > "$out/ffc/mutate-one"; printf '\x0d\x05\x00\x07\x20\x00\x01' > "$out/ffc/mutate-footer-fixsum"
-printf '\x03\x40' > "$out/ffc/truncate"
+printf '\x03\x40' > "$out/ffc/truncate"; printf '\x1d\x60\x02\x04' > "$out/ffc/mutate-entry-fixsums"
 # Blocks: whole chunks (rows 0...all) of several chunks, a row range, and a few edits / meta changes.
 for k in 0 7 21 40 63 90; do printf "\\x$(printf %02x $k)\x00\x00\xff\xff\x00\x00\x00" > "$out/blocks/chunk$k-all"; done
 printf '\x03\x10\x00\x40\x00\x00\x00\x00' > "$out/blocks/rows-16-64"

@@ -30,18 +30,22 @@ public final class DecodedChunk: @unchecked Sendable {
 }
 
 /// An open `.ffc` file: memory-mapped, or read with `pread` (see `Access`). The footer is
-/// validated on open (bounds of every block, counts, ordering, footer checksum); each block's
-/// (version 2: each page's) checksum is checked when it is read. Reads versions 1 and 2 (see
-/// `formatVersion`). Thread-safe: decoded chunks are cached under a lock.
+/// validated on open (footer checksum, counts, ordering; in versions 1 and 2 also the bounds
+/// of every block); each block's (versions 2 and 3: each page's) checksum is checked when it
+/// is read. Version 3 keeps each chunk's block entry in a table of its own, with its checksum
+/// in the footer: the entry is checked (checksum, then every field and bound) each time it is
+/// used. Reads versions 1 to 3 (see `formatVersion`). Thread-safe: decoded chunks are cached
+/// under a lock.
 public final class FFCFile: @unchecked Sendable {
     /// How a file's bytes are reached.
     public enum Access: Sendable {
         /// The whole file is mapped: no copies, the right choice for reading many chunks.
         case mapped
-        /// The footer is read into memory on open and each block when it is needed, into a
-        /// buffer the decoding thread reuses: no page faults and no `munmap` (whose TLB
-        /// flushes reach every core), the right choice for a few chunks of many files, such
-        /// as one ticker across dates. The file stays open (one descriptor) until released.
+        /// The footer is read into memory on open, and each block (and in version 3 each
+        /// chunk's block entry) when it is needed, into a buffer the decoding thread reuses:
+        /// no page faults and no `munmap` (whose TLB flushes reach every core), the right
+        /// choice for a few chunks of many files, such as one ticker across dates. The file
+        /// stays open (one descriptor) until released.
         case read
     }
 
@@ -50,7 +54,8 @@ public final class FFCFile: @unchecked Sendable {
     let index: FooterIndex
     public let date: TradingDate
     public let dataset: String
-    /// The file's format version (major, minor): 1 (whole columns per chunk) or 2 (pages).
+    /// The file's format version (major, minor): 1 (whole columns per chunk), 2 (pages) or 3
+    /// (pages, and a block table apart from the footer).
     public let formatVersion: (major: UInt16, minor: UInt16)
     /// The mapping (`.mapped`), or nil.
     private let base: UnsafeRawPointer?
@@ -66,10 +71,25 @@ public final class FFCFile: @unchecked Sendable {
     /// How many decoded chunks to keep (least recently decoded are dropped first).
     public var cacheLimit = 8
 
-    public init(path: String, access: Access = .mapped) throws {
-        self.path = path
+    public convenience init(path: String, access: Access = .mapped) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FFCError.io(path: path, message: "cannot open: \(errnoText())") }
+        try self.init(path: path, access: access, descriptor: fd)
+    }
+
+    /// The file at `path`, or nil if there is none (one `open`, no separate existence check).
+    static func openIfPresent(path: String, access: Access) throws -> FFCFile? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw FFCError.io(path: path, message: "cannot open: \(errnoText())")
+        }
+        return try FFCFile(path: path, access: access, descriptor: fd)
+    }
+
+    /// Takes `fd` (open for reading): closed on failure, and once opened unless `.read` keeps it.
+    private init(path: String, access: Access, descriptor fd: Int32) throws {
+        self.path = path
         var keepOpen = false
         defer { if !keepOpen { close(fd) } }
         var st = stat()
@@ -180,19 +200,48 @@ public final class FFCFile: @unchecked Sendable {
 
     // MARK: Metadata
 
-    /// The whole footer, decoded on first use (the reader itself does not need it).
+    /// The whole footer, decoded on first use (the reader itself does not need it). Throws
+    /// only for a version 3 file whose block table cannot be read or is damaged.
     public var footer: Footer {
-        lock.withLock {
-            if let f = decodedFooter { return f }
-            let f = index.footer()
-            decodedFooter = f
+        get throws {
+            if let f = lock.withLock({ decodedFooter }) { return f }
+            let f = try index.footer { try meta($0) }
+            lock.withLock { decodedFooter = f }
             return f
         }
     }
-    /// Chunk `i`'s entry in the footer.
-    public func chunkMeta(_ i: Int) -> ChunkMeta {
+    /// Chunk `i`'s entry: its record in the footer and its block references. Throws only for
+    /// a version 3 file whose entry cannot be read or is damaged.
+    public func chunkMeta(_ i: Int) throws -> ChunkMeta {
         precondition(i >= 0 && i < chunkCount, "chunk index \(i) out of range 0..<\(chunkCount)")
-        return index.meta(i)
+        return try meta(i)
+    }
+
+    /// Chunk `i`'s entry. Version 3: its block entry is checked (checksum, then every field)
+    /// each time, in the mapping or read from the file (336 bytes: cheaper than keeping state).
+    func meta(_ i: Int) throws -> ChunkMeta {
+        if index.major < 3 { return index.meta(i, blocks: index.blocksInFooter(i)) }
+        let at = Int(index.tableOffset) + i * FFCFormat.blockEntrySize
+        if let base {
+            // Safe: the table lies inside [headerSize, start of footer) (checked by FooterIndex).
+            let entry = UnsafeRawBufferPointer(start: base + at, count: FFCFormat.blockEntrySize)
+            try FFCFile.checkEntry(entry, i, index, path)
+            return index.meta(i, blocks: entry)
+        }
+        return try withUnsafeTemporaryAllocation(byteCount: FFCFormat.blockEntrySize, alignment: 8) { e in
+            try FFCFile.readFully(fd, into: e, at: at, path: path)
+            let entry = UnsafeRawBufferPointer(e)
+            try FFCFile.checkEntry(entry, i, index, path)
+            return index.meta(i, blocks: entry)
+        }
+    }
+
+    /// Checks chunk `i`'s version 3 block entry: its checksum, then its fields.
+    static func checkEntry(_ e: UnsafeRawBufferPointer, _ i: Int, _ index: FooterIndex, _ path: String) throws {
+        guard XXH64.hash(e) == index.entryChecksum(i) else {
+            throw FFCError.corrupt(path, "chunk \(i): block entry checksum mismatch (the block table is damaged)")
+        }
+        try FooterIndex.checkBlockEntry(e, chunk: i, major: index.major, dataEnd: index.dataEnd, "\(path) (block table)")
     }
     public var rowCount: Int { Int(index.rowCount) }
     public var tickerCount: Int { Int(index.tickerCount) }
@@ -203,10 +252,11 @@ public final class FFCFile: @unchecked Sendable {
     // MARK: Blocks
 
     /// Hands the stored bytes of a block to `body`: in the mapping, or read into `dctx`'s
-    /// input buffer. Bounds were validated when the footer was checked on open.
+    /// input buffer. `b` comes from a checked entry (see `meta`), so its bounds are valid.
     func withStored<T>(_ b: BlockRef, dctx: ZstdDecompressor, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
         if let base {
-            // Safe: FooterIndex (on open) checked offset + storedSize <= start of footer < size.
+            // Safe: the entry's check (FooterIndex or checkEntry) made offset + storedSize <=
+            // the end of the data section < size.
             return try body(UnsafeRawBufferPointer(start: base + Int(b.offset), count: Int(b.storedSize)))
         }
         return try dctx.withInput(Int(b.storedSize)) { buf in
@@ -255,7 +305,7 @@ public final class FFCFile: @unchecked Sendable {
         if let c = cached, columns.allSatisfy({ c.has($0) }) { return c }
         let dctx = DecompressorPool.take()
         defer { DecompressorPool.give(dctx) }
-        let meta = index.meta(i)
+        let meta = try self.meta(i)
         let withRaw: (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void = { b, what, body in
             try self.withBlock(b, chunk: i, what: what, dctx: dctx) { try body($0) }
         }
@@ -280,10 +330,10 @@ public final class FFCFile: @unchecked Sendable {
         return dc
     }
 
-    /// Chunk `i`'s page table (version 2 files), or nil (version 1): read from its ticker directory.
+    /// Chunk `i`'s page table (versions 2 and 3), or nil (version 1): read from its ticker directory.
     public func pageTable(_ i: Int) throws -> PageTable? {
         precondition(i >= 0 && i < chunkCount, "chunk index \(i) out of range 0..<\(chunkCount)")
-        let meta = index.meta(i)
+        let meta = try self.meta(i)
         guard meta.isPaged else { return nil }
         if let c = lock.withLock({ cache[i] }) { return c.tickers.pages }
         let dctx = DecompressorPool.take()
@@ -322,7 +372,7 @@ public final class FFCFile: @unchecked Sendable {
         }
         let dctx = DecompressorPool.take()
         defer { DecompressorPool.give(dctx) }
-        let meta = index.meta(ci)
+        let meta = try self.meta(ci)
         let withRaw: (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void = { b, what, body in
             try self.withBlock(b, chunk: ci, what: what, dctx: dctx) { try body($0) }
         }

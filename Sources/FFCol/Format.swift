@@ -1,4 +1,4 @@
-// MARK: - The .ffc file format, versions 1 and 2 (see docs/FORMAT.md)
+// MARK: - The .ffc file format, versions 1 to 3 (see docs/FORMAT.md)
 
 /// Constants and structures of the `.ffc` format. All integers are little-endian.
 public enum FFCFormat {
@@ -6,15 +6,22 @@ public enum FFCFormat {
     public static let magic: [UInt8] = [0x46, 0x46, 0x43, 0x4F, 0x4C, 0x00, 0x0D, 0x0A]
     /// `FFCOLEND`, the last 8 bytes of every complete file.
     public static let endMagic: [UInt8] = Array("FFCOLEND".utf8)
-    /// The version written. Version 2 stores each column of a chunk as pages (see `PageTable`).
-    public static let versionMajor: UInt16 = 2
+    /// The version written. Version 2 stores each column of a chunk as pages (see `PageTable`);
+    /// version 3 also keeps each chunk's block references in a table of fixed-size entries
+    /// before the footer, each with its own checksum in the footer, so that a reader of one
+    /// chunk reads and checks a footer of names and counts and one entry, not every entry.
+    public static let versionMajor: UInt16 = 3
     public static let versionMinor: UInt16 = 0
     /// Major versions this reader reads.
-    public static let readableMajors: ClosedRange<UInt16> = 1...2
+    public static let readableMajors: ClosedRange<UInt16> = 1...3
     /// Header: magic(8) | u16 major | u16 minor | u32 flags (reserved, 0).
     public static let headerSize = 16
     /// Trailer: u64 footer length | u64 XXH64 of the footer | end magic(8).
     public static let trailerSize = 24
+    /// A chunk's block references and statistics: the ticker directory's block reference,
+    /// then per column a block reference, min and max (in the footer of versions 1 and 2; in
+    /// version 3, an entry of the block table).
+    public static let blockEntrySize = BlockRef.size + Column.count * (BlockRef.size + 16)
 }
 
 /// The columns of every aggregate flat file, after `ticker`, in source order.
@@ -178,8 +185,11 @@ public struct Footer: Sendable, Equatable {
             && a.provenance.map { $0.1 } == b.provenance.map { $0.1 }
     }
 
-    public func encode() -> [UInt8] {
-        var w = ByteWriter(capacity: 256 + chunks.count * 320)
+    /// The footer's bytes as a file of major version `major` stores them. Version 3 keeps the
+    /// block references and statistics out of the footer, in `blockTable()`, and the footer
+    /// holds each entry's checksum instead.
+    public func encode(major: UInt16 = 2) -> [UInt8] {
+        var w = ByteWriter(capacity: 256 + chunks.count * (major >= 3 ? 64 : 360))
         // Schema
         w.u16(UInt16(Column.count))
         for c in Column.allCases {
@@ -193,19 +203,42 @@ public struct Footer: Sendable, Equatable {
         w.u32(UInt32(provenance.count))
         for (k, v) in provenance { w.str16(Array(k.utf8)); w.str32(Array(v.utf8)) }
         w.u32(UInt32(chunks.count))
+        var entry = ByteWriter(capacity: FFCFormat.blockEntrySize)
         for c in chunks {
             w.u64(c.firstRow); w.u32(c.rowCount); w.u32(c.tickerCount); w.u64(c.firstTickerOrdinal)
-            w.str16(c.firstTicker); w.str16(c.lastTicker)
-            c.tickers.write(&w)
-            for m in c.columns { m.block.write(&w); w.u64(m.minBits); w.u64(m.maxBits) }
+            if major >= 3 {
+                entry.bytes.removeAll(keepingCapacity: true)
+                Footer.writeBlockEntry(c, &entry)
+                w.u64(entry.bytes.withUnsafeBytes { XXH64.hash($0) })
+                w.str16(c.firstTicker); w.str16(c.lastTicker)
+            } else {
+                w.str16(c.firstTicker); w.str16(c.lastTicker)
+                Footer.writeBlockEntry(c, &w)
+            }
         }
         return w.bytes
     }
 
-    /// Decodes and validates a footer. `fileDataEnd` is where the footer starts: every block
-    /// must lie inside `[headerSize, fileDataEnd)`.
-    /// `major` is the file's major version (1 or 2).
-    public static func decode(_ buf: UnsafeRawBufferPointer, path: String, fileDataEnd: UInt64, major: UInt16 = FFCFormat.versionMajor) throws -> Footer {
+    /// Version 3: the block table, each chunk's entry (`FFCFormat.blockEntrySize` bytes) in
+    /// chunk order. It lies just before the footer.
+    public func blockTable() -> [UInt8] {
+        var w = ByteWriter(capacity: chunks.count * FFCFormat.blockEntrySize)
+        for c in chunks { Footer.writeBlockEntry(c, &w) }
+        return w.bytes
+    }
+
+    /// A chunk's block references and statistics: the ticker directory's, then each column's
+    /// block reference, min and max.
+    static func writeBlockEntry(_ c: ChunkMeta, _ w: inout ByteWriter) {
+        c.tickers.write(&w)
+        for m in c.columns { m.block.write(&w); w.u64(m.minBits); w.u64(m.maxBits) }
+    }
+
+    /// Decodes and validates a footer of a version 1 or 2 file (version 3 footers are read by
+    /// `FFCFile`). `fileDataEnd` is where the footer starts: every block must lie inside
+    /// `[headerSize, fileDataEnd)`. `major` is the file's major version (1 or 2).
+    public static func decode(_ buf: UnsafeRawBufferPointer, path: String, fileDataEnd: UInt64, major: UInt16 = 2) throws -> Footer {
+        precondition(major <= 2, "Footer.decode reads version 1 and 2 footers")
         var r = ByteReader(buf, context: "\(path) (footer)")
         try FooterIndex.checkSchema(&r, buf)
         let dataset = String(decoding: try r.str16("dataset"), as: UTF8.self)
@@ -284,13 +317,19 @@ public struct Footer: Sendable, Equatable {
 
 // MARK: - The footer, validated in place
 
-/// A footer checked in place in the mapped file, without decoding it: every check of
-/// `Footer.decode` is made on open, but only the offset of each chunk's entry is kept. A
-/// chunk's entry (`ChunkMeta`) is read when that chunk is needed, and the chunk table is
-/// searched by ticker straight from the mapped bytes. Opening a file so allocates a handful of
-/// objects, not three per chunk.
+/// A footer checked in place (in the mapping, or in the copy a `.read` file owns) without
+/// decoding it: every check of `Footer.decode` is made on open, but only the offset of each
+/// chunk's record is kept. A chunk's entry (`ChunkMeta`) is read when that chunk is needed, and
+/// the chunk table is searched by ticker straight from the footer's bytes. Opening a file so
+/// allocates a handful of objects, not three per chunk.
+///
+/// Versions 1 and 2 hold each chunk's block entry in its record, and init checks them all.
+/// Version 3 keeps the entries in the block table before the footer (`tableOffset`) and each
+/// record holds its entry's checksum: the caller checks an entry (`checkBlockEntry`) before
+/// it uses it.
 struct FooterIndex {
     let buf: UnsafeRawBufferPointer
+    let major: UInt16
     let dataset: String
     let dateDays: Int32
     let rowCount: UInt64
@@ -298,13 +337,21 @@ struct FooterIndex {
     /// Offset of the provenance count, and the number of entries.
     let provenanceAt: Int
     let provenanceCount: Int
-    /// Offset of each chunk entry within the footer.
+    /// Offset of each chunk's record within the footer.
     let entries: [UInt32]
+    /// Where blocks must end: the start of the footer (versions 1 and 2) or of the block table.
+    let dataEnd: UInt64
+    /// Version 3: the file offset of the block table (`dataEnd`); entry i follows at
+    /// `tableOffset + i * FFCFormat.blockEntrySize`.
+    var tableOffset: UInt64 { dataEnd }
 
     var chunkCount: Int { entries.count }
 
-    /// Size of the fixed part of a chunk entry after the two ticker names.
-    static let blocksSize = BlockRef.size + Column.count * (BlockRef.size + 16)
+    /// Size of a chunk's block entry (after the two ticker names in versions 1 and 2).
+    static let blocksSize = FFCFormat.blockEntrySize
+    /// Offset of the first ticker name's length in a chunk's record: after first row, row
+    /// count, ticker count, first ticker ordinal, and in version 3 the entry's checksum.
+    var nameAt: Int { major >= 3 ? 32 : 24 }
 
     /// Reads the schema at the start of a footer (`r` reads `buf`) and checks it is the seven
     /// columns of `Column`, by name and type, without allocating unless it is not.
@@ -325,9 +372,38 @@ struct FooterIndex {
         }
     }
 
-    /// `major` is the file's major version (1 or 2).
+    /// Checks chunk `i`'s block entry (`e` holds at least `blocksSize` bytes): reserved
+    /// fields, every block inside `[headerSize, dataEnd)`, compressions and encodings.
+    static func checkBlockEntry(_ e: UnsafeRawBufferPointer, chunk i: Int, major: UInt16, dataEnd: UInt64,
+                                _ context: @autoclosure () -> String) throws {
+        precondition(e.count >= blocksSize, "a block entry is \(blocksSize) bytes")
+        // Safe: every read below is inside the first blocksSize bytes of e (checked above).
+        func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: e.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
+        func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: e.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+        func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: e.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        func check(_ at: Int, column: Bool, _ what: @autoclosure () -> String) throws {
+            guard u16(at + 18) == 0 else {
+                throw FFCError.corrupt(context(), "chunk \(i): reserved field of a block reference is not 0")
+            }
+            let b = BlockRef(offset: u64(at), storedSize: u32(at + 8), rawSize: u32(at + 12),
+                             compression: e[at + 16], encoding: e[at + 17], checksum: u64(at + 20))
+            try b.check(column: column, major: major, fileDataEnd: dataEnd, context(), what())
+        }
+        try check(0, column: false, "chunk \(i) tickers")
+        guard e[17] == BlockEncoding.tickers.rawValue else {
+            throw FFCError.corrupt(context(), "chunk \(i): ticker block has encoding \(e[17])")
+        }
+        var at = BlockRef.size
+        for c in Column.allCases {
+            try check(at, column: true, "chunk \(i) \(c.name)")
+            at += BlockRef.size + 16
+        }
+    }
+
+    /// `fileDataEnd` is where the footer starts; `major` is the file's major version (1 to 3).
     init(_ buf: UnsafeRawBufferPointer, path: String, fileDataEnd: UInt64, major: UInt16 = FFCFormat.versionMajor) throws {
         self.buf = buf
+        self.major = major
         var r = ByteReader(buf, context: "\(path) (footer)")
         try Self.checkSchema(&r, buf)
         dataset = String(decoding: try r.str16("dataset"), as: UTF8.self)
@@ -343,46 +419,50 @@ struct FooterIndex {
             let v = Int(try r.u32("provenance value")); try r.require(v, "provenance value"); r.advance(v)
         }
         let nchunks = try r.u32("chunk count")
-        let minChunkSize = 8 + 4 + 4 + 8 + 2 + 2 + FooterIndex.blocksSize
+        let v3 = major >= 3
+        let nameAt = v3 ? 32 : 24
+        // Fixed fields and two name lengths, and in versions 1 and 2 the block entry.
+        let minChunkSize = nameAt + 2 + 2 + (v3 ? 0 : FooterIndex.blocksSize)
         guard Int(nchunks) <= r.remaining / minChunkSize else {
             throw FFCError.corrupt(r.context, "chunk count \(nchunks) does not fit in the footer")
         }
+        // Version 3: the block table lies between the blocks and the footer.
+        var dataEnd = fileDataEnd
+        if v3 {
+            let table = UInt64(nchunks) * UInt64(FooterIndex.blocksSize)
+            guard table <= fileDataEnd - UInt64(FFCFormat.headerSize) else {
+                throw FFCError.corrupt(r.context, "the block table of \(nchunks) chunks does not fit before the footer")
+            }
+            dataEnd = fileDataEnd - table
+        }
+        self.dataEnd = dataEnd
         var entries = [UInt32](repeating: 0, count: Int(nchunks))
         var expectRow: UInt64 = 0, expectTicker: UInt64 = 0
         var prevLast = 0, prevLastLen = -1
-        func check(_ at: Int, _ i: Int, column: Bool, _ what: @autoclosure () -> String) throws {
-            guard r.peekU16(at + 18) == 0 else {
-                throw FFCError.corrupt(r.context, "chunk \(i): reserved field of a block reference is not 0")
-            }
-            let b = BlockRef(offset: r.peekU64(at), storedSize: r.peekU32(at + 8), rawSize: r.peekU32(at + 12),
-                             compression: r.peekU8(at + 16), encoding: r.peekU8(at + 17), checksum: r.peekU64(at + 20))
-            try b.check(column: column, major: major, fileDataEnd: fileDataEnd, r.context, what())
-        }
         for i in 0..<Int(nchunks) {
             entries[i] = UInt32(r.offset)
             // The fixed fields and the first name's length, the name and the last name's
-            // length, then the last name and the blocks: three checks, unchecked reads after.
-            try r.require(26, "chunk \(i)")
+            // length, then the last name (and the blocks): three checks, unchecked reads after.
+            try r.require(nameAt + 2, "chunk \(i)")
             let firstRow = r.peekU64(0), rows = r.peekU32(8), nt = r.peekU32(12), ft = r.peekU64(16)
-            let firstLen = Int(r.peekU16(24))
-            r.advance(26)
+            let firstLen = Int(r.peekU16(nameAt))
+            r.advance(nameAt + 2)
             try r.require(firstLen + 2, "chunk \(i) first ticker")
             let first = r.offset
             let lastLen = Int(r.peekU16(firstLen))
             r.advance(firstLen + 2)
-            try r.require(lastLen + FooterIndex.blocksSize, "chunk \(i) last ticker and blocks")
             let last = r.offset
-            r.advance(lastLen)
-            try check(0, i, column: false, "chunk \(i) tickers")
-            guard r.peekU8(17) == BlockEncoding.tickers.rawValue else {
-                throw FFCError.corrupt(r.context, "chunk \(i): ticker block has encoding \(r.peekU8(17))")
+            if v3 {
+                try r.require(lastLen, "chunk \(i) last ticker")
+                r.advance(lastLen)
+            } else {
+                try r.require(lastLen + FooterIndex.blocksSize, "chunk \(i) last ticker and blocks")
+                r.advance(lastLen)
+                // Safe: blocksSize bytes remain (required above).
+                try Self.checkBlockEntry(UnsafeRawBufferPointer(rebasing: buf[r.offset..<r.offset + FooterIndex.blocksSize]),
+                                         chunk: i, major: major, dataEnd: dataEnd, r.context)
+                r.advance(FooterIndex.blocksSize)
             }
-            var at = BlockRef.size
-            for c in Column.allCases {
-                try check(at, i, column: true, "chunk \(i) \(c.name)")
-                at += BlockRef.size + 16
-            }
-            r.advance(at)
             guard firstRow == expectRow, ft == expectTicker, rows > 0, nt > 0, nt <= rows else {
                 throw FFCError.corrupt(r.context, "chunk \(i): rows/tickers do not follow the previous chunk (first row \(firstRow), expected \(expectRow))")
             }
@@ -418,11 +498,11 @@ struct FooterIndex {
 
     /// Offset and length of chunk `i`'s first and last ticker names in the footer.
     @inline(__always) func names(_ i: Int) -> (first: Int, firstLen: Int, last: Int, lastLen: Int) {
-        // Safe: every entry's layout was checked in init.
-        let e = Int(entries[i])
-        let fl = u16(e + 24)
-        let ll = u16(e + 26 + fl)
-        return (e + 26, fl, e + 28 + fl, ll)
+        // Safe: every record's layout was checked in init.
+        let e = Int(entries[i]) + nameAt
+        let fl = u16(e)
+        let ll = u16(e + 2 + fl)
+        return (e + 2, fl, e + 4 + fl, ll)
     }
 
     /// Compares `key` with chunk i's first (`last == false`) or last ticker.
@@ -441,21 +521,39 @@ struct FooterIndex {
         return lo
     }
 
-    /// Chunk `i`'s entry (checked in init).
-    func meta(_ i: Int) -> ChunkMeta {
+    /// Version 3: the XXH64 of chunk `i`'s entry in the block table, as the footer records it.
+    func entryChecksum(_ i: Int) -> UInt64 {
+        precondition(major >= 3, "only version 3 footers record block entry checksums")
+        return u64(Int(entries[i]) + 24)
+    }
+
+    /// Versions 1 and 2: chunk `i`'s block entry, inside its record (checked in init).
+    func blocksInFooter(_ i: Int) -> UnsafeRawBufferPointer {
+        precondition(major < 3, "version 3 block entries are in the block table")
+        let n = names(i)
+        let at = n.last + n.lastLen
+        return UnsafeRawBufferPointer(rebasing: buf[at..<at + FooterIndex.blocksSize])
+    }
+
+    /// Chunk `i`'s entry: its record in the footer and its block entry `blocks` (checked:
+    /// versions 1 and 2 in init, version 3 by the caller with `checkBlockEntry`).
+    func meta(_ i: Int, blocks: UnsafeRawBufferPointer) -> ChunkMeta {
+        precondition(blocks.count >= FooterIndex.blocksSize, "a block entry is \(FooterIndex.blocksSize) bytes")
         let n = names(i)
         let e = Int(entries[i])
+        // Safe: every read is inside the first blocksSize bytes of `blocks` (checked above).
+        func b64(_ at: Int) -> UInt64 { UInt64(littleEndian: blocks.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        func b32(_ at: Int) -> UInt32 { UInt32(littleEndian: blocks.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func block(_ at: Int) -> BlockRef {
-            BlockRef(offset: u64(at), storedSize: u32(at + 8), rawSize: u32(at + 12),
-                     compression: buf[at + 16], encoding: buf[at + 17], checksum: u64(at + 20))
+            BlockRef(offset: b64(at), storedSize: b32(at + 8), rawSize: b32(at + 12),
+                     compression: blocks[at + 16], encoding: blocks[at + 17], checksum: b64(at + 20))
         }
-        var at = n.last + n.lastLen
-        let tickers = block(at)
-        at += BlockRef.size
+        let tickers = block(0)
+        var at = BlockRef.size
         var cols: [ColumnChunkMeta] = []
         cols.reserveCapacity(Column.count)
         for _ in 0..<Column.count {
-            cols.append(ColumnChunkMeta(block: block(at), minBits: u64(at + BlockRef.size), maxBits: u64(at + BlockRef.size + 8)))
+            cols.append(ColumnChunkMeta(block: block(at), minBits: b64(at + BlockRef.size), maxBits: b64(at + BlockRef.size + 8)))
             at += BlockRef.size + 16
         }
         return ChunkMeta(firstRow: u64(e), rowCount: u32(e + 8), tickerCount: u32(e + 12), firstTickerOrdinal: u64(e + 16),
@@ -477,9 +575,12 @@ struct FooterIndex {
         return out
     }
 
-    /// The whole footer, decoded.
-    func footer() -> Footer {
+    /// The whole footer, decoded, each chunk's block entry given by `blocks`.
+    func footer(blocks: (Int) throws -> ChunkMeta) rethrows -> Footer {
         Footer(dataset: dataset, dateDays: dateDays, rowCount: rowCount, tickerCount: tickerCount,
-               provenance: provenance(), chunks: (0..<chunkCount).map { meta($0) })
+               provenance: provenance(), chunks: try (0..<chunkCount).map(blocks))
     }
+
+    /// Versions 1 and 2: the whole footer, decoded.
+    func footer() -> Footer { footer { meta($0, blocks: blocksInFooter($0)) } }
 }

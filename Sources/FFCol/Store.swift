@@ -47,9 +47,7 @@ public struct Store: Sendable {
     /// Opens the file of one dataset and date (nil if there is none). `.read` suits reading a
     /// few chunks of many files (one ticker across dates), `.mapped` reading many chunks.
     public func open(dataset: Dataset, date: TradingDate, access mode: FFCFile.Access = .mapped) throws -> FFCFile? {
-        let p = path(dataset: dataset, date: date)
-        guard access(p, F_OK) == 0 else { return nil }
-        return try FFCFile(path: p, access: mode)
+        try FFCFile.openIfPresent(path: path(dataset: dataset, date: date), access: mode)
     }
 
     /// One ticker's bars across a date range, one entry per date that has rows (missing

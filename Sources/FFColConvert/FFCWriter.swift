@@ -101,11 +101,15 @@ public final class FFCWriter {
     /// Where the last write-behind ended.
     private var writtenBack: UInt64 = 0
 
-    /// Appends footer and trailer, fsyncs, renames into place. Returns the file size.
+    /// Appends the block table (version 3), footer and trailer, fsyncs, renames into place. Returns the file size.
     @discardableResult
     public func finish(dataset: Dataset, date: TradingDate, provenance: [(String, String)]) throws -> UInt64 {
-        let footer = Footer(dataset: dataset.rawValue, dateDays: Int32(date.daysSinceEpoch), rowCount: rows,
-                            tickerCount: tickers, provenance: provenance, chunks: chunks).encode()
+        let f = Footer(dataset: dataset.rawValue, dateDays: Int32(date.daysSinceEpoch), rowCount: rows,
+                       tickerCount: tickers, provenance: provenance, chunks: chunks)
+        let major = encoder.formatMajor
+        // Version 3: the block table, then the footer (which holds each entry's checksum).
+        if major >= 3 { out.append(contentsOf: f.blockTable()) }
+        let footer = f.encode(major: major)
         out.append(contentsOf: footer)
         var w = ByteWriter()
         w.u64(UInt64(footer.count))

@@ -17,20 +17,21 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let f = try FFCFile(path: file)
+        let footer = try f.footer
         let o = Output()
         o.text("file:      \(file)\n")
         o.text("format:    .ffc \(f.formatVersion.major).\(f.formatVersion.minor), \(f.fileSize) bytes\n")
         o.text("dataset:   \(f.dataset)\ndate:      \(f.date)\n")
-        // Version 2: each chunk's page table (in its ticker directory) gives the pages' encodings.
+        // Versions 2 and 3: each chunk's page table (in its ticker directory) gives the pages' encodings.
         let pageTables = try (0..<f.chunkCount).map { try f.pageTable($0) }
         let pageCount = pageTables.reduce(0) { $0 + ($1?.count ?? 0) }
         o.text("rows:      \(f.rowCount)\ntickers:   \(f.tickerCount)\nchunks:    \(f.chunkCount)"
                + (pageCount > 0 ? ", \(pageCount) pages" : "") + "\n")
         o.text("provenance:\n")
-        for (k, v) in f.footer.provenance { o.text("  \(k): \(v)\n") }
+        for (k, v) in footer.provenance { o.text("  \(k): \(v)\n") }
         o.text("\ncolumn          type     encodings              stored        raw    ratio  bytes/row\n")
         var tickStored = 0, tickRaw = 0
-        for c in f.footer.chunks { tickStored += Int(c.tickers.storedSize); tickRaw += Int(c.tickers.rawSize) }
+        for c in footer.chunks { tickStored += Int(c.tickers.storedSize); tickRaw += Int(c.tickers.rawSize) }
         func line(_ name: String, _ type: String, _ encs: String, _ stored: Int, _ raw: Int) {
             let ratio = stored > 0 ? Double(raw) / Double(stored) : 0
             let bpr = f.rowCount > 0 ? Double(stored) / Double(f.rowCount) : 0
@@ -41,7 +42,7 @@ struct InspectCommand: ParsableCommand {
         for c in Column.allCases {
             var stored = 0, raw = 0
             var encs: [String: Int] = [:]
-            for (i, ch) in f.footer.chunks.enumerated() {
+            for (i, ch) in footer.chunks.enumerated() {
                 let b = ch.columns[c.rawValue].block
                 stored += Int(b.storedSize); raw += Int(b.rawSize)
                 if let t = pageTables[i] {
@@ -55,7 +56,7 @@ struct InspectCommand: ParsableCommand {
         }
         if chunks {
             o.text("\nchunk  first_row     rows  tickers  pages  first ticker .. last ticker\n")
-            for (i, c) in f.footer.chunks.enumerated() {
+            for (i, c) in footer.chunks.enumerated() {
                 o.text(lpad(String(i), 5) + lpad(String(c.firstRow), 11) + lpad(String(c.rowCount), 9) + lpad(String(c.tickerCount), 9)
                        + lpad(pageTables[i].map { String($0.count) } ?? "-", 7)
                        + "  " + String(decoding: c.firstTicker, as: UTF8.self) + " .. " + String(decoding: c.lastTicker, as: UTF8.self) + "\n")
@@ -71,8 +72,8 @@ struct InspectCommand: ParsableCommand {
                 o.maybeFlush()
             }
         } else {
-            let first = f.footer.chunks.first.map { String(decoding: $0.firstTicker, as: UTF8.self) } ?? ""
-            let last = f.footer.chunks.last.map { String(decoding: $0.lastTicker, as: UTF8.self) } ?? ""
+            let first = footer.chunks.first.map { String(decoding: $0.firstTicker, as: UTF8.self) } ?? ""
+            let last = footer.chunks.last.map { String(decoding: $0.lastTicker, as: UTF8.self) } ?? ""
             o.text("\ntickers from \(first) to \(last) (--tickers lists them)\n")
         }
         o.flush()

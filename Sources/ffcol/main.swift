@@ -15,7 +15,7 @@ struct FFColCommand: ParsableCommand {
 
         The default root comes from config/ffcol.yaml (key 'root'), else ./data.
         """,
-        version: Converter.version,
+        version: "\(Converter.version) (writes .ffc format \(FFCFormat.versionMajor).\(FFCFormat.versionMinor))",
         subcommands: [DemoCommand.self, SynthCommand.self, ConvertCommand.self, ScanCommand.self, InspectCommand.self,
                       VerifyCommand.self, DownloadCommand.self, IngestCommand.self, StatusCommand.self, CalendarCommand.self])
 }

@@ -10,7 +10,7 @@ import Glibc
 func damageBlock(_ path: String, ticker: String? = nil, chunk: Int = 0, column: Column, byte k: UInt64, mask: UInt8) throws -> Int {
     let f = try FFCFile(path: path)
     let ci = try ticker.map { try XCTUnwrap(f.chunkIndex(containing: Array($0.utf8)), "no chunk holds \($0)") } ?? chunk
-    let b = f.footer.chunks[ci].columns[column.rawValue].block
+    let b = try f.footer.chunks[ci].columns[column.rawValue].block
     precondition(k < UInt64(b.storedSize), "byte \(k) is outside the block")
     let fd = open(path, O_RDWR)
     precondition(fd >= 0, "cannot open \(path)")

@@ -52,6 +52,34 @@ final class FormatTests: XCTestCase {
         fclose(f)
     }
 
+    /// `file` (a whole file of major version `major`) with its footer replaced by `footer`,
+    /// encoded as that version does (version 3: the block table too, with the entries'
+    /// checksums), and the trailer's checksum fixed up, so that the new footer reaches the
+    /// structural checks. The footer must encode to as many bytes as the one it replaces.
+    func withFooter(_ file: [UInt8], _ footer: Footer, major: UInt16) -> [UInt8] {
+        let enc = (major >= 3 ? footer.blockTable() : []) + footer.encode(major: major)
+        let t = file.count - FFCFormat.trailerSize
+        var b = file
+        b.replaceSubrange(t - enc.count..<t, with: enc)
+        let sum = XXH64.hash(footer.encode(major: major))
+        for k in 0..<8 { b[t + 8 + k] = UInt8(truncatingIfNeeded: sum >> (8 * k)) }
+        return b
+    }
+
+    /// A version 3 file rewritten as version 2 (the same blocks and pages; the block entries
+    /// back in the footer, no block table): what a version 2 writer would have written.
+    func asVersion2(_ file: [UInt8], _ footer: Footer) -> [UInt8] {
+        let t = file.count - FFCFormat.trailerSize
+        let old = footer.blockTable().count + footer.encode(major: 3).count
+        let v2 = footer.encode(major: 2)
+        var b = Array(file[0..<t - old]) + v2
+        var w = ByteWriter()
+        w.u64(UInt64(v2.count)); w.u64(XXH64.hash(v2))
+        b += w.bytes + FFCFormat.endMagic
+        b[8] = 2
+        return b
+    }
+
     /// Opens and fully verifies, mapped and read (`FFCFile.Access`); returns the error, or nil
     /// if the file is valid. Both ways must give the same outcome.
     func openAndVerify(_ b: [UInt8], file: StaticString = #filePath, line: UInt = #line) -> Error? {
@@ -76,7 +104,7 @@ final class FormatTests: XCTestCase {
     func testReadAccessGivesWhatTheMappingGives() throws {
         let p = try makeFile()
         let m = try FFCFile(path: p), r = try FFCFile(path: p, access: .read)
-        XCTAssertEqual(m.footer, r.footer)
+        XCTAssertEqual(try m.footer, try r.footer)
         for i in 0..<m.chunkCount {
             let a = try m.chunk(i), b = try r.chunk(i)
             for c in Column.allCases where c.isFloat { XCTAssertEqual(a.doubles(c), b.doubles(c), "chunk \(i) \(c)") }
@@ -111,7 +139,7 @@ final class FormatTests: XCTestCase {
     func testFlippedByteInAChunkIsAChecksumError() throws {
         let good = bytes(try makeFile())
         let f = try FFCFile(path: try makeFile())
-        let block = f.footer.chunks[2].columns[Column.close.rawValue].block
+        let block = try f.footer.chunks[2].columns[Column.close.rawValue].block
         var b = good
         b[Int(block.offset) + Int(block.storedSize) / 2] ^= 0x01
         let e = try XCTUnwrap(openAndVerify(b))
@@ -132,17 +160,17 @@ final class FormatTests: XCTestCase {
     }
 
     /// Version 1 files (one block per column and chunk) read as before, with the same rows as
-    /// the version 2 file of the same input.
+    /// the version 3 file of the same input.
     func testVersion1FilesStillRead() throws {
         let v2 = try FFCFile(path: try makeFile())
         let p1 = try makeFile(pageRows: nil)
         let v1 = try FFCFile(path: p1)
         XCTAssertEqual(v1.formatVersion.major, 1)
-        XCTAssertEqual(v2.formatVersion.major, 2)
+        XCTAssertEqual(v2.formatVersion.major, 3)
         XCTAssertNil(try v1.pageTable(0))
         XCTAssertEqual(try v2.pageTable(0)?.count, 3)
-        XCTAssertTrue(v1.footer.chunks.allSatisfy { !$0.isPaged })
-        XCTAssertTrue(v2.footer.chunks.allSatisfy { $0.isPaged })
+        XCTAssertTrue(try v1.footer.chunks.allSatisfy { !$0.isPaged })
+        XCTAssertTrue(try v2.footer.chunks.allSatisfy { $0.isPaged })
         XCTAssertNil(openAndVerify(bytes(p1)))
         XCTAssertEqual(v1.chunkCount, v2.chunkCount)
         for i in 0..<v1.chunkCount {
@@ -153,8 +181,8 @@ final class FormatTests: XCTestCase {
                 XCTAssertEqual(a.int64s(c), b.int64s(c), "chunk \(i) \(c.name)")
             }
             // Chunk statistics do not depend on the pages.
-            XCTAssertEqual(v1.chunkMeta(i).columns.map(\.minBits), v2.chunkMeta(i).columns.map(\.minBits))
-            XCTAssertEqual(v1.chunkMeta(i).columns.map(\.maxBits), v2.chunkMeta(i).columns.map(\.maxBits))
+            XCTAssertEqual(try v1.chunkMeta(i).columns.map(\.minBits), try v2.chunkMeta(i).columns.map(\.minBits))
+            XCTAssertEqual(try v1.chunkMeta(i).columns.map(\.maxBits), try v2.chunkMeta(i).columns.map(\.maxBits))
         }
         for t in ["T100", "T117", "T139"] {
             let a = try XCTUnwrap(try v1.bars(ticker: t)), b = try XCTUnwrap(try v2.bars(ticker: t))
@@ -162,15 +190,96 @@ final class FormatTests: XCTestCase {
             XCTAssertEqual((0..<a.count).map { a[$0].close }, (0..<b.count).map { b[$0].close })
         }
         // A version 1 column may not claim pages.
-        var damaged = bytes(p1)
         let f = try FFCFile(path: p1)
-        var footer = f.footer
+        var footer = try f.footer
         footer.chunks[0].columns[Column.volume.rawValue].block.compression = BlockRef.paged
-        let enc = footer.encode(), t = damaged.count - FFCFormat.trailerSize
-        damaged.replaceSubrange(t - enc.count..<t, with: enc)
-        let sum = XXH64.hash(enc)
-        for k in 0..<8 { damaged[t + 8 + k] = UInt8(truncatingIfNeeded: sum >> (8 * k)) }
+        let damaged = withFooter(bytes(p1), footer, major: 1)
         XCTAssertTrue("\(openAndVerify(damaged).map { "\($0)" } ?? "")".contains("unknown compression 2"))
+    }
+
+    /// Version 2 files (pages, block entries in the footer) read as before: the version 3
+    /// file rewritten as version 2 gives the same footer, chunks and bars, mapped and read.
+    func testVersion2FilesStillRead() throws {
+        let p3 = try makeFile()
+        let v3 = try FFCFile(path: p3)
+        let p2 = dir + "/v2.ffc"
+        write(p2, asVersion2(bytes(p3), try v3.footer))
+        XCTAssertNil(openAndVerify(bytes(p2)))
+        for access in [FFCFile.Access.mapped, .read] {
+            let v2 = try FFCFile(path: p2, access: access)
+            XCTAssertEqual(v2.formatVersion.major, 2)
+            XCTAssertEqual(try v2.footer, try v3.footer)
+            for i in 0..<v3.chunkCount {
+                let a = try v2.chunk(i), b = try v3.chunk(i)
+                XCTAssertEqual(a.tickers.names, b.tickers.names)
+                for c in Column.allCases {
+                    XCTAssertEqual(a.doubles(c)?.map(\.bitPattern), b.doubles(c)?.map(\.bitPattern), "chunk \(i) \(c.name)")
+                    XCTAssertEqual(a.int64s(c), b.int64s(c), "chunk \(i) \(c.name)")
+                }
+            }
+            for t in ["T100", "T117", "T139"] {
+                XCTAssertEqual(try v2.bars(ticker: t).map { Array($0.close) }, try v3.bars(ticker: t).map { Array($0.close) })
+            }
+        }
+        // The version 2 file labelled version 3 (and the reverse) fails the footer check.
+        var b = bytes(p2)
+        b[8] = 3
+        XCTAssertNotNil(openAndVerify(b))
+    }
+
+    /// Version 3: each chunk's block entry is checked like a version 2 footer's entry (the
+    /// same bytes give the same verdict and the same chunk entry), once its checksum in the
+    /// footer matches; with the checksum left alone, any change is a checksum error naming the
+    /// chunk. Every byte of one entry is mutated.
+    func testBlockTableEntriesAreCheckedLikeVersion2Footers() throws {
+        let p = try makeFile()
+        let good = bytes(p)
+        let f = try FFCFile(path: p)
+        let footer = try f.footer
+        let table = footer.blockTable(), foot3 = footer.encode(major: 3), foot2 = footer.encode(major: 2)
+        let t = good.count - FFCFormat.trailerSize
+        let tableStart = t - foot3.count - table.count
+        XCTAssertEqual(Array(good[tableStart..<t]), table + foot3)
+        let ci = 1, n = FFCFormat.blockEntrySize
+        // Where chunk ci's entry is in the version 2 footer, and its checksum in the version 3 footer.
+        let (in2, sumAt): (Int, Int) = try foot2.withUnsafeBytes { b2 in
+            try foot3.withUnsafeBytes { b3 in
+                let i2 = try FooterIndex(b2, path: "x", fileDataEnd: UInt64(tableStart), major: 2)
+                let i3 = try FooterIndex(b3, path: "x", fileDataEnd: UInt64(t - foot3.count), major: 3)
+                XCTAssertEqual(i3.dataEnd, UInt64(tableStart))
+                return (i2.blocksInFooter(ci).baseAddress! - b2.baseAddress!, Int(i3.entries[ci]) + 24)
+            }
+        }
+        XCTAssertEqual(Array(foot2[in2..<in2 + n]), Array(table[ci * n..<(ci + 1) * n]))
+        var rejected = 0
+        for k in 0..<n {
+            for x: UInt8 in [0x41, 0x80] {
+                var v2 = foot2
+                v2[in2 + k] ^= x
+                let expect: ChunkMeta? = v2.withUnsafeBytes {
+                    (try? Footer.decode($0, path: "x", fileDataEnd: UInt64(tableStart), major: 2))?.chunks[ci]
+                }
+                var b = good
+                b[tableStart + ci * n + k] ^= x
+                // Unchanged checksum: a checksum error, mapped or read.
+                let e = try XCTUnwrap(openAndVerify(b), "byte \(k)")
+                XCTAssertTrue("\(e)".contains("chunk \(ci): block entry checksum mismatch"), "byte \(k): \(e)")
+                // Checksum fixed up: the field checks decide, as for version 2.
+                let sum = XXH64.hash(Array(b[tableStart + ci * n..<tableStart + (ci + 1) * n]))
+                let fstart = t - foot3.count
+                for j in 0..<8 { b[fstart + sumAt + j] = UInt8(truncatingIfNeeded: sum >> (8 * j)) }
+                let fsum = XXH64.hash(Array(b[fstart..<t]))
+                for j in 0..<8 { b[t + 8 + j] = UInt8(truncatingIfNeeded: fsum >> (8 * j)) }
+                write(dir + "/mutant.ffc", b)
+                for access in [FFCFile.Access.mapped, .read] {
+                    let m = try FFCFile(path: dir + "/mutant.ffc", access: access)
+                    let got = try? m.chunkMeta(ci)
+                    XCTAssertEqual(got, expect, "byte \(k) ^ \(x), \(access)")
+                }
+                if expect == nil { rejected += 1 }
+            }
+        }
+        XCTAssertGreaterThan(rejected, 100)
     }
 
     /// A page table that does not fit its chunk is an error naming what is wrong: pages that
@@ -180,7 +289,7 @@ final class FormatTests: XCTestCase {
     func testDamagedPageTablesAreErrors() throws {
         let p = try makeFile()
         let f = try FFCFile(path: p)
-        let meta = f.chunkMeta(0)
+        let meta = try f.chunkMeta(0)
         let t = try XCTUnwrap(try f.pageTable(0))
         var w = ByteWriter()
         let counts = (0..<t.count).map { t.rows($0).count }
@@ -213,15 +322,10 @@ final class FormatTests: XCTestCase {
             let e = decode(b)
             XCTAssertTrue(e?.contains(expect) ?? false, "\(expect): \(e ?? "accepted")")
         }
-        // A version 2 column stored as one block is rejected with the footer.
-        var file = bytes(p)
-        var footer = f.footer
+        // A paged (version 2 or 3) column stored as one block is rejected with its entry.
+        var footer = try f.footer
         footer.chunks[0].columns[Column.close.rawValue].block.compression = 1
-        let enc = footer.encode(), end = file.count - FFCFormat.trailerSize
-        file.replaceSubrange(end - enc.count..<end, with: enc)
-        let sum = XXH64.hash(enc)
-        for k in 0..<8 { file[end + 8 + k] = UInt8(truncatingIfNeeded: sum >> (8 * k)) }
-        let e = openAndVerify(file)
+        let e = openAndVerify(withFooter(bytes(p), footer, major: 3))
         XCTAssertTrue("\(e.map { "\($0)" } ?? "")".contains("chunk 0 close: a version 2 column must be stored as pages"), "\(String(describing: e))")
     }
 
@@ -230,7 +334,7 @@ final class FormatTests: XCTestCase {
     func testRowRangesAcrossPages() throws {
         for access in [FFCFile.Access.mapped, .read] {
             let f = try FFCFile(path: try makeFile(pageRows: 70), access: access)
-            let meta = f.chunkMeta(1)
+            let meta = try f.chunkMeta(1)
             let whole = try f.chunk(1)
             let pages = try XCTUnwrap(try f.pageTable(1))
             XCTAssertGreaterThan(pages.count, 3)
@@ -263,12 +367,12 @@ final class FormatTests: XCTestCase {
         b[0] = UInt8(ascii: "X")
         XCTAssertEqual(openAndVerify(b) as? FFCError, .notFFC(path: dir + "/mutant.ffc"))
         b = bytes(try makeFile())
-        b[8] = 3  // major version 3
+        b[8] = 4  // major version 4
         let e = openAndVerify(b)
-        XCTAssertEqual(e as? FFCError, .unsupportedVersion(path: dir + "/mutant.ffc", major: 3, minor: 0))
+        XCTAssertEqual(e as? FFCError, .unsupportedVersion(path: dir + "/mutant.ffc", major: 4, minor: 0))
         XCTAssertTrue("\(e!)".contains("not supported"))
-        // A version 2 file labelled 1 (or the reverse) fails the footer check, not silently.
-        for major: UInt8 in [1, 0] {
+        // A version 3 file labelled 2 or 1 (or the reverse) fails the footer check, not silently.
+        for major: UInt8 in [2, 1, 0] {
             b = bytes(try makeFile())
             b[8] = major
             XCTAssertNotNil(openAndVerify(b), "major version \(major)")
@@ -306,14 +410,14 @@ final class FormatTests: XCTestCase {
         let p = try makeFile(pageRows: nil)
         var b = bytes(p)
         let f = try FFCFile(path: p)
-        let enc = f.footer.encode()
+        let enc = try f.footer.encode(major: 1)
         let t = b.count - FFCFormat.trailerSize
         let fstart = t - enc.count
         XCTAssertEqual(Array(b[fstart..<t]), enc)
-        var footer = f.footer
+        var footer = try f.footer
         footer.chunks[0].columns[Column.close.rawValue].block.rawSize = 0xFFFF_FFF0
         footer.chunks[0].columns[Column.close.rawValue].block.compression = 1
-        let enc2 = footer.encode()
+        let enc2 = footer.encode(major: 1)
         XCTAssertEqual(enc2.count, enc.count)
         b.replaceSubrange(fstart..<t, with: enc2)
         let sum = XXH64.hash(enc2)
@@ -326,9 +430,11 @@ final class FormatTests: XCTestCase {
     /// The footer checked in place on open (FooterIndex) accepts exactly the footers that
     /// Footer.decode accepts, and reads the same entries: single-byte mutations of the footer
     /// with its checksum fixed up, so that they reach the structural checks.
+    /// (Version 2 footers: version 3 footers' block entries are checked as in
+    /// `testBlockTableEntriesAreCheckedLikeVersion2Footers`.)
     func testFooterIndexAgreesWithFooterDecode() throws {
         let f = try FFCFile(path: try makeFile())
-        let good = f.footer.encode()
+        let good = try f.footer.encode(major: 2)
         let dataEnd = UInt64(f.fileSize - FFCFormat.trailerSize - good.count)
         var rng = SystemRandomNumberGenerator()
         var rejected = 0
@@ -339,7 +445,7 @@ final class FormatTests: XCTestCase {
             // Both read the same bytes; the index's entries are read while they are valid.
             let (dec, idx): (Footer?, Footer?) = b.withUnsafeBytes { raw in
                 ((try? Footer.decode(raw, path: "x", fileDataEnd: dataEnd)),
-                 (try? FooterIndex(raw, path: "x", fileDataEnd: dataEnd))?.footer())
+                 (try? FooterIndex(raw, path: "x", fileDataEnd: dataEnd, major: 2))?.footer())
             }
             XCTAssertEqual(dec == nil, idx == nil, "mutation at \(at): decode \(dec == nil ? "rejects" : "accepts"), index disagrees")
             if let d = dec, let x = idx {
@@ -349,14 +455,14 @@ final class FormatTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(rejected, 100)
-        XCTAssertEqual(good.withUnsafeBytes { try? FooterIndex($0, path: "x", fileDataEnd: dataEnd).footer() }, f.footer)
+        XCTAssertEqual(good.withUnsafeBytes { try? FooterIndex($0, path: "x", fileDataEnd: dataEnd, major: 2).footer() }, try f.footer)
     }
 
     func testFooterRoundTrip() throws {
         let f = try FFCFile(path: try makeFile())
-        let enc = f.footer.encode()
-        let dec = try enc.withUnsafeBytes { try Footer.decode($0, path: "x", fileDataEnd: UInt64(f.fileSize)) }
-        XCTAssertEqual(dec, f.footer)
+        let enc = try f.footer.encode(major: 2)
+        let dec = try enc.withUnsafeBytes { try Footer.decode($0, path: "x", fileDataEnd: UInt64(f.fileSize), major: 2) }
+        XCTAssertEqual(dec, try f.footer)
     }
 }
 

@@ -46,8 +46,9 @@ public enum Fixtures {
 
     /// The flat files, in the S3 key layout.
     public static var flatDir: String { "\(root)/flat" }
-    /// The converted files (a `Store` root).
-    public static var storeRoot: String { "\(root)/ffc-o\(optionsRows)-s\(stocksRows)" }
+    /// The converted files (a `Store` root); the format version is in the name, so that files
+    /// an older ffcol wrote are not measured as this one's.
+    public static var storeRoot: String { "\(root)/ffc-v\(FFCFormat.versionMajor)-o\(optionsRows)-s\(stocksRows)" }
     public static var store: Store { Store(root: storeRoot) }
     /// Scratch output of the conversion benchmarks.
     public static var scratchRoot: String { "\(root)/scratch" }

@@ -58,7 +58,7 @@ let samples: [Sample] = {
             return d
         }
         for i in 0..<f.chunkCount {
-            let m = f.chunkMeta(i)
+            let m = try! f.chunkMeta(i)
             out.append(Sample(meta: m, raw: [raw(m.tickers)] + m.columns.map { raw($0.block) }))
         }
     }

@@ -28,6 +28,32 @@ let validFile: [UInt8] = {
     return readWholeFile(r.output)
 }()
 
+/// Where the valid file (format version 3) keeps each chunk's block entry (in the block table)
+/// and that entry's checksum (in the footer's chunk record), found by walking the footer.
+let entryPositions: [(entry: Int, checksum: Int)] = {
+    let b = validFile
+    precondition(b[8] == 3, "the seed file is expected in format version 3")
+    func u(_ at: Int, _ n: Int) -> Int { (0..<n).reduce(0) { $0 | Int(b[at + $1]) << (8 * $1) } }
+    let t = b.count - FFCFormat.trailerSize
+    let fstart = t - u(t, 8)
+    var at = fstart + 2
+    for _ in 0..<7 { at += 1; at += 2 + u(at, 2) }     // schema: type, name
+    at += 2 + u(at, 2)                                  // dataset
+    at += 4 + 8 + 8                                     // date, rows, tickers
+    let np = u(at, 4); at += 4
+    for _ in 0..<np { at += 2 + u(at, 2); at += 4 + u(at, 4) }
+    let n = u(at, 4); at += 4
+    let table = fstart - n * FFCFormat.blockEntrySize
+    var out: [(Int, Int)] = []
+    for i in 0..<n {
+        out.append((table + i * FFCFormat.blockEntrySize, at + 24))
+        at += 32
+        at += 2 + u(at, 2); at += 2 + u(at, 2)          // first and last ticker
+    }
+    precondition(at == t, "footer walk ended at \(at), the footer ends at \(t)")
+    return out
+}()
+
 func check(_ bytes: [UInt8]) {
     let path = workDir + "/f.ffc"
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
@@ -75,6 +101,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     if data[0] & 2 != 0, let first = rest.first {
         bytes.removeLast(min(bytes.count, Int(first)))
+    }
+    // Bit 4: rewrite each block entry's checksum in the footer (where the valid file keeps it)
+    // so that mutated entries reach their field checks; bit 3 then fixes the footer's.
+    if data[0] & 16 != 0, bytes.count == validFile.count {
+        for (e, c) in entryPositions {
+            let sum = XXH64.hash(Array(bytes[e..<e + FFCFormat.blockEntrySize]))
+            for k in 0..<8 { bytes[c + k] = UInt8(truncatingIfNeeded: sum >> (8 * k)) }
+        }
     }
     // Bit 3: rewrite the footer checksum so the mutated footer reaches the decoder.
     if data[0] & 8 != 0, bytes.count >= FFCFormat.headerSize + FFCFormat.trailerSize {
