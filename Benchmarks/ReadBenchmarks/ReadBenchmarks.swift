@@ -72,6 +72,29 @@ let benchmarks: @Sendable () -> Void = {
         try Fixtures.prepareStore()
     }
 
+    // Bar values only (the dates are decoded once, in setup): what a backtest's
+    // `for bar in day` costs per row once the data is in memory.
+    Benchmark("Iterate: \(Fixtures.scanTicker)'s Bar values over \(Fixtures.days) stocks minute days, decoded (x1000)",
+              configuration: .init(metrics: [.wallClock, .mallocCountTotal, rowsPerSecond, rowsMetric], scalingFactor: .kilo,
+                                   maxDuration: .seconds(3), maxIterations: 10_000)) { benchmark, days in
+        let t0 = now()
+        var rows = 0, sum = 0.0
+        for _ in benchmark.scaledIterations {
+            for day in days {
+                for bar in day {
+                    sum += bar.close + bar.volume + bar.high - bar.low + Double(bar.transactions & 1)
+                    rows += 1
+                }
+            }
+        }
+        report(benchmark, seconds: now() - t0, rows: rows)
+        blackHole(sum)
+    } setup: { () -> [Bars] in
+        let days = try Fixtures.prepareStore().bars(ticker: Fixtures.scanTicker, dataset: .stocksMinute, from: first, to: last).load()
+        precondition(!days.isEmpty, "the scan found no rows: the benchmark files are missing or stale")
+        return days
+    }
+
     Benchmark("Scan: underlying \(Fixtures.scanUnderlying), options minute day (every contract, all columns, sum close)") { benchmark, path in
         let t0 = now()
         let f = try FFCFile(path: path)

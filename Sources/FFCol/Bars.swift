@@ -58,21 +58,32 @@ public struct Bars: Sequence, Sendable {
                    windowStart: n[0]![j], transactions: n[1]![j])
     }
 
-    /// Yields the ticker's bars in window_start order.
+    /// Yields the ticker's bars in window_start order. It holds the seven columns itself, so a
+    /// step reads seven values and touches no reference count (about 15 instructions a bar).
     public struct Iterator: IteratorProtocol {
-        let bars: Bars
-        var k = 0
+        @usableFromInline let v, o, c, h, l: [Double]
+        @usableFromInline let w, t: [Int64]
+        @usableFromInline var j: Int
+        @usableFromInline let end: Int
+
+        init(_ b: Bars) {
+            let f = b.chunk.floats, n = b.chunk.ints
+            guard let v = f[0], let o = f[1], let c = f[2], let h = f[3], let l = f[4], let w = n[0], let t = n[1] else {
+                preconditionFailure("iterating Bars needs all columns loaded")
+            }
+            self.v = v; self.o = o; self.c = c; self.h = h; self.l = l; self.w = w; self.t = t
+            j = b.rows.lowerBound
+            end = b.rows.upperBound
+        }
+
+        @inlinable
         public mutating func next() -> Bar? {
-            guard k < bars.count else { return nil }
-            defer { k += 1 }
-            return bars[k]
+            guard j < end else { return nil }
+            defer { j &+= 1 }
+            return Bar(volume: v[j], open: o[j], close: c[j], high: h[j], low: l[j], windowStart: w[j], transactions: t[j])
         }
     }
-    public func makeIterator() -> Iterator {
-        precondition(chunk.floats.allSatisfy { $0 != nil } && chunk.ints.allSatisfy { $0 != nil },
-                     "iterating Bars needs all columns loaded")
-        return Iterator(bars: self)
-    }
+    public func makeIterator() -> Iterator { Iterator(self) }
 }
 
 // MARK: - OCC option symbols
