@@ -306,7 +306,9 @@ public final class FFCFile: @unchecked Sendable {
         let dctx = DecompressorPool.take()
         defer { DecompressorPool.give(dctx) }
         let meta = try self.meta(i)
+        let stage = Stage()
         let withRaw: (BlockRef, String, (UnsafeRawBufferPointer) throws -> Void) throws -> Void = { b, what, body in
+            if let s = stage.bytes(of: b) { return try self.decodeBlock(s, b, chunk: i, what: what, dctx: dctx, body) }
             try self.withBlock(b, chunk: i, what: what, dctx: dctx) { try body($0) }
         }
         let fail: (String, String) -> Error = { what, m in FFCError.corrupt(self.path, "chunk \(i), \(what): \(m)") }
@@ -316,9 +318,13 @@ public final class FFCFile: @unchecked Sendable {
         var ints = cached?.ints ?? Array(repeating: nil, count: 2)
         for c in columns {
             if c.isFloat {
-                if floats[c.rawValue] == nil { floats[c.rawValue] = try dec.doubles(c) }
+                if floats[c.rawValue] == nil {
+                    floats[c.rawValue] = try staged(meta.columns[c.rawValue].block, stage, dctx) { try dec.doubles(c) }
+                }
             } else {
-                if ints[c.rawValue - 5] == nil { ints[c.rawValue - 5] = try dec.int64s(c) }
+                if ints[c.rawValue - 5] == nil {
+                    ints[c.rawValue - 5] = try staged(meta.columns[c.rawValue].block, stage, dctx) { try dec.int64s(c) }
+                }
             }
         }
         let dc = DecodedChunk(index: i, rowCount: Int(meta.rowCount), tickers: dir, floats: floats, ints: ints)
@@ -328,6 +334,35 @@ public final class FFCFile: @unchecked Sendable {
             while cacheOrder.count > max(0, cacheLimit) { cache[cacheOrder.removeFirst()] = nil }
         }
         return dc
+    }
+
+    /// The stored bytes of one column's pages, read at once (see `staged`).
+    private final class Stage {
+        var buf: UnsafeRawBufferPointer?
+        var at: UInt64 = 0
+        /// `b`'s stored bytes if they lie inside the staged range.
+        func bytes(of b: BlockRef) -> UnsafeRawBufferPointer? {
+            guard let buf, b.offset >= at else { return nil }
+            let from = b.offset - at
+            guard from <= UInt64(buf.count), UInt64(b.storedSize) <= UInt64(buf.count) - from else { return nil }
+            // Safe: [from, from + storedSize) lies inside buf (checked above).
+            return UnsafeRawBufferPointer(rebasing: buf[Int(from)..<Int(from) + Int(b.storedSize)])
+        }
+    }
+
+    /// Runs `body` (which decodes every page of the column `col`) with, for a file opened with
+    /// `.read`, the column's pages read in one `pread` into `dctx`'s staging buffer: they lie
+    /// together (`col` covers them; the page table is checked against it), and each page is
+    /// then checked and decoded from there, not read on its own.
+    private func staged<T>(_ col: BlockRef, _ stage: Stage, _ dctx: ZstdDecompressor, _ body: () throws -> T) throws -> T {
+        guard fd >= 0, col.compression == BlockRef.paged, col.storedSize > 0 else { return try body() }
+        return try dctx.withStage(Int(col.storedSize)) { buf in
+            try FFCFile.readFully(fd, into: buf, at: Int(col.offset), path: path)
+            stage.buf = UnsafeRawBufferPointer(buf)
+            stage.at = col.offset
+            defer { stage.buf = nil }
+            return try body()
+        }
     }
 
     /// Chunk `i`'s page table (versions 2 and 3), or nil (version 1): read from its ticker directory.

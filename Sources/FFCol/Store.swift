@@ -157,28 +157,24 @@ extension Store {
     /// threads and calls `body` with each decoded chunk, concurrently from those threads, in no
     /// particular order. For whole-column work (sums, filters, statistics over all rows):
     /// each thread decodes with its own zstd context, and decoded chunks are not cached.
+    /// Files are read (`FFCFile.Access.read`: each column's pages of a chunk in one `pread`, no
+    /// page faults or `munmap`), opened as the threads reach them and closed when their chunks
+    /// are done, so a few are open at a time however many dates there are.
     /// Throws the first error met (the remaining work is abandoned).
     public func forEachChunk(dataset: Dataset, from: TradingDate? = nil, to: TradingDate? = nil,
                              columns: [Column], threads: Int = Store.defaultThreads,
                              _ body: @escaping @Sendable (TradingDate, DecodedChunk) throws -> Void) throws {
-        var files: [FFCFile] = []
-        for d in dates(dataset: dataset, from: from, to: to) {
-            if let f = try open(dataset: dataset, date: d) {
-                f.cacheLimit = 0
-                files.append(f)
-            }
-        }
-        var items: [(Int, Int)] = []
-        for (k, f) in files.enumerated() { for c in 0..<f.chunkCount { items.append((k, c)) } }
-        let opened = files
+        let work = ChunkWork(store: self, dataset: dataset, dates: dates(dataset: dataset, from: from, to: to))
         let failure = FirstError()
-        _ = parallelMap(count: items.count, threads: threads, stop: { failure.error != nil }) { k in
-            let (fi, ci) = items[k]
-            do {
-                let f = opened[fi]
-                try body(f.date, try f.chunk(ci, columns: columns))
-            } catch {
-                failure.set(error)
+        let n = max(1, threads)
+        _ = parallelMap(count: n, threads: n) { _ in
+            while failure.error == nil {
+                do {
+                    guard let item = try work.next() else { return }
+                    try body(item.0.date, try item.0.chunk(item.1, columns: columns))
+                } catch {
+                    failure.set(error)
+                }
             }
         }
         if let e = failure.error { throw e }
@@ -186,6 +182,43 @@ extension Store {
 
     /// The number of online processors.
     public static var defaultThreads: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}
+
+/// The chunks of a run of dates, handed out one at a time in date order; each file is opened
+/// (for reading, with its decoded chunks not cached) when the first of its chunks is asked for.
+private final class ChunkWork: @unchecked Sendable {
+    private let lock = Lock()
+    private let store: Store
+    private let dataset: Dataset
+    private let dates: [TradingDate]
+    private var nextDate = 0
+    private var file: FFCFile?
+    private var nextChunk = 0
+
+    init(store: Store, dataset: Dataset, dates: [TradingDate]) {
+        self.store = store; self.dataset = dataset; self.dates = dates
+    }
+
+    /// The next chunk to decode, or nil when every date's chunks have been handed out.
+    func next() throws -> (FFCFile, Int)? {
+        try lock.withLock {
+            while true {
+                if let f = file, nextChunk < f.chunkCount {
+                    nextChunk += 1
+                    return (f, nextChunk - 1)
+                }
+                file = nil
+                guard nextDate < dates.count else { return nil }
+                let d = dates[nextDate]
+                nextDate += 1
+                if let f = try store.open(dataset: dataset, date: d, access: .read) {
+                    f.cacheLimit = 0
+                    file = f
+                    nextChunk = 0
+                }
+            }
+        }
+    }
 }
 
 /// The first error reported by any thread.

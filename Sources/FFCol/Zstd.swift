@@ -92,6 +92,8 @@ public final class ZstdDecompressor {
     private let scratch = LentBuffer()
     /// Stored blocks read from a file (`FFCFile.Access.read`), one at a time.
     private let input = LentBuffer()
+    /// All pages of one column of a chunk, read from a file at once (`FFCFile.chunk`).
+    private let stage = LentBuffer()
 
     public init() {
         guard let d = ZSTD_createDCtx() else { fatalError("ZSTD_createDCtx: out of memory") }
@@ -108,6 +110,11 @@ public final class ZstdDecompressor {
     /// Calls `body` with an input buffer of `count` bytes (likewise).
     func withInput<T>(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
         try input.with(count, body)
+    }
+
+    /// Calls `body` with a staging buffer of `count` bytes (likewise).
+    func withStage<T>(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
+        try stage.with(count, body)
     }
 
     /// The decoded size a frame's header declares, or nil if the header is damaged or does not say.

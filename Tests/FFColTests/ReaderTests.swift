@@ -63,6 +63,32 @@ final class ReaderTests: XCTestCase {
         XCTAssertEqual(cnt.rows, 30_000)
     }
 
+    /// The parallel scan reads files as it reaches them and closes each when its chunks are
+    /// done: with one thread, one file of the store is open at a time, whatever the range.
+    func testParallelScanKeepsFewFilesOpen() throws {
+        let store = Store(root: root), root = self.root
+        @Sendable func openStoreFiles() -> Int {
+            var n = 0
+            guard let d = opendir("/proc/self/fd") else { return -1 }
+            defer { closedir(d) }
+            while let e = readdir(d) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                var buf = [CChar](repeating: 0, count: 4096)
+                let len = readlink("/proc/self/fd/" + name, &buf, buf.count - 1)
+                if len > 0, String(cString: buf).hasPrefix(root), String(cString: buf).hasSuffix(".ffc") { n += 1 }
+            }
+            return n
+        }
+        final class Seen: @unchecked Sendable { let lock = Lock(); var most = 0; var dates = Set<TradingDate>() }
+        let seen = Seen()
+        try store.forEachChunk(dataset: .stocksMinute, columns: [.close], threads: 1) { d, _ in
+            let n = openStoreFiles()
+            seen.lock.withLock { seen.most = max(seen.most, n); seen.dates.insert(d) }
+        }
+        XCTAssertEqual(seen.dates.count, 3)
+        XCTAssertEqual(seen.most, 1)
+    }
+
     func testParallelScanReportsACorruptFile() throws {
         let store = Store(root: root)
         let p = store.path(dataset: .stocksMinute, date: TradingDate("2025-09-26")!)
