@@ -80,6 +80,19 @@ final class FormatTests: XCTestCase {
         return b
     }
 
+    /// Both files hold the same chunks: ticker names and every column's values, bit for bit.
+    func assertSameChunks(_ x: FFCFile, _ y: FFCFile, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(x.chunkCount, y.chunkCount, file: file, line: line)
+        for i in 0..<min(x.chunkCount, y.chunkCount) {
+            let a = try x.chunk(i), b = try y.chunk(i)
+            XCTAssertEqual(a.tickers.names, b.tickers.names, file: file, line: line)
+            for c in Column.allCases {
+                XCTAssertEqual(a.doubles(c)?.map(\.bitPattern), b.doubles(c)?.map(\.bitPattern), "chunk \(i) \(c.name)", file: file, line: line)
+                XCTAssertEqual(a.int64s(c), b.int64s(c), "chunk \(i) \(c.name)", file: file, line: line)
+            }
+        }
+    }
+
     /// Opens and fully verifies, mapped and read (`FFCFile.Access`); returns the error, or nil
     /// if the file is valid. Both ways must give the same outcome.
     func openAndVerify(_ b: [UInt8], file: StaticString = #filePath, line: UInt = #line) -> Error? {
@@ -173,13 +186,8 @@ final class FormatTests: XCTestCase {
         XCTAssertTrue(try v2.footer.chunks.allSatisfy { $0.isPaged })
         XCTAssertNil(openAndVerify(bytes(p1)))
         XCTAssertEqual(v1.chunkCount, v2.chunkCount)
+        try assertSameChunks(v1, v2)
         for i in 0..<v1.chunkCount {
-            let a = try v1.chunk(i), b = try v2.chunk(i)
-            XCTAssertEqual(a.tickers.names, b.tickers.names)
-            for c in Column.allCases {
-                XCTAssertEqual(a.doubles(c)?.map(\.bitPattern), b.doubles(c)?.map(\.bitPattern), "chunk \(i) \(c.name)")
-                XCTAssertEqual(a.int64s(c), b.int64s(c), "chunk \(i) \(c.name)")
-            }
             // Chunk statistics do not depend on the pages.
             XCTAssertEqual(try v1.chunkMeta(i).columns.map(\.minBits), try v2.chunkMeta(i).columns.map(\.minBits))
             XCTAssertEqual(try v1.chunkMeta(i).columns.map(\.maxBits), try v2.chunkMeta(i).columns.map(\.maxBits))
@@ -209,14 +217,7 @@ final class FormatTests: XCTestCase {
             let v2 = try FFCFile(path: p2, access: access)
             XCTAssertEqual(v2.formatVersion.major, 2)
             XCTAssertEqual(try v2.footer, try v3.footer)
-            for i in 0..<v3.chunkCount {
-                let a = try v2.chunk(i), b = try v3.chunk(i)
-                XCTAssertEqual(a.tickers.names, b.tickers.names)
-                for c in Column.allCases {
-                    XCTAssertEqual(a.doubles(c)?.map(\.bitPattern), b.doubles(c)?.map(\.bitPattern), "chunk \(i) \(c.name)")
-                    XCTAssertEqual(a.int64s(c), b.int64s(c), "chunk \(i) \(c.name)")
-                }
-            }
+            try assertSameChunks(v2, v3)
             for t in ["T100", "T117", "T139"] {
                 XCTAssertEqual(try v2.bars(ticker: t).map { Array($0.close) }, try v3.bars(ticker: t).map { Array($0.close) })
             }
