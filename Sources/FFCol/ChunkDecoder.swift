@@ -4,7 +4,7 @@
 /// `withRaw` hands over a block's checksum-verified, decompressed bytes. (Low-level: most
 /// code wants `FFCFile.chunk(_:columns:)`.)
 ///
-/// A paged chunk (version 2) needs its page table (`TickerDirectory.pages`, from `tickers()`):
+/// A paged chunk (versions 2 and 3) needs its page table (`TickerDirectory.pages`, from `tickers()`):
 /// only the pages that overlap the row range are decoded, each by a decoder of its own.
 public struct ChunkDecoder {
     let meta: ChunkMeta

@@ -399,7 +399,7 @@ public final class FFCFile: @unchecked Sendable {
         let key = Array(ticker.utf8)
         guard let ci = chunkIndex(containing: key) else { return nil }
         // A chunk already decoded serves directly; otherwise decode just this ticker's rows
-        // (which is not cached): the pages that hold them (version 2), or whole blocks (1).
+        // (which is not cached): the pages that hold them (versions 2 and 3), or whole blocks (1).
         let cached: DecodedChunk? = lock.withLock { cache[ci] }
         if let dc = cached, columns.allSatisfy({ dc.has($0) }) {
             guard let t = dc.tickers.find(key) else { return nil }

@@ -78,7 +78,7 @@ public struct BlockRef: Sendable, Equatable {
     public var offset: UInt64
     public var storedSize: UInt32
     public var rawSize: UInt32
-    /// 0 = stored as is, 1 = zstd frame, 2 = pages (version 2 columns: see `PageTable`).
+    /// 0 = stored as is, 1 = zstd frame, 2 = pages (version 2 and 3 columns: see `PageTable`).
     public var compression: UInt8
     public var encoding: UInt8
     public var checksum: UInt64
@@ -89,14 +89,14 @@ public struct BlockRef: Sendable, Equatable {
     }
 
     static let size = 8 + 4 + 4 + 1 + 1 + 2 + 8
-    /// `compression` of a version 2 column: its pages follow each other from `offset`.
+    /// `compression` of a paged (version 2 or 3) column: its pages follow each other from `offset`.
     public static let paged: UInt8 = 2
 
     func write(_ w: inout ByteWriter) {
         w.u64(offset); w.u32(storedSize); w.u32(rawSize); w.u8(compression); w.u8(encoding); w.u16(0); w.u64(checksum)
     }
     /// The checks of a footer's block reference (both footer readers make them): inside
-    /// `[headerSize, fileDataEnd)`; a version 2 column (`column`, `major` >= 2) points at pages
+    /// `[headerSize, fileDataEnd)`; a paged column (`column`, `major` >= 2) points at pages
     /// (compression 2, encoding 0, checksum 0); any other block has a known compression and
     /// encoding, and equal sizes when uncompressed.
     func check(column: Bool, major: UInt16, fileDataEnd: UInt64, _ context: @autoclosure () -> String,
@@ -106,7 +106,7 @@ public struct BlockRef: Sendable, Equatable {
         }
         if column && major >= 2 {
             guard compression == BlockRef.paged, encoding == 0, checksum == 0 else {
-                throw FFCError.corrupt(context(), "\(what()): a version 2 column must be stored as pages (compression 2, encoding 0, checksum 0)")
+                throw FFCError.corrupt(context(), "\(what()): a version \(major) column must be stored as pages (compression 2, encoding 0, checksum 0)")
             }
             return
         }
@@ -150,7 +150,7 @@ public struct ChunkMeta: Sendable, Equatable {
     public var tickers: BlockRef
     public var columns: [ColumnChunkMeta]
 
-    /// True for version 2 chunks: each column is stored as pages listed in the ticker directory.
+    /// True for paged (version 2 and 3) chunks: each column is stored as pages listed in the ticker directory.
     public var isPaged: Bool { columns.first?.block.compression == BlockRef.paged }
 
     public init(firstRow: UInt64, rowCount: UInt32, tickerCount: UInt32, firstTickerOrdinal: UInt64,

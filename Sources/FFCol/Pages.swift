@@ -1,6 +1,6 @@
-// MARK: - Pages of a version 2 chunk
+// MARK: - Pages of a chunk (format versions 2 and 3)
 
-/// The pages of a version 2 chunk: runs of whole tickers, each column of each page encoded and
+/// The pages of a chunk (versions 2 and 3): runs of whole tickers, each column of each page encoded and
 /// compressed on its own, so that one ticker is read by decompressing the pages that hold it
 /// instead of whole columns of the chunk.
 ///

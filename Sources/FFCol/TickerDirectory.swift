@@ -12,7 +12,7 @@ public struct TickerDirectory: Sendable {
     /// End (exclusive) of each name in `names`.
     public let nameEnds: [UInt32]
     public let names: [UInt8]
-    /// The chunk's pages (version 2 files; the table follows the names), or nil.
+    /// The chunk's pages (versions 2 and 3; the table follows the names), or nil.
     public let pages: PageTable?
 
     public var count: Int { rowEnds.count }
@@ -72,7 +72,7 @@ public struct TickerDirectory: Sendable {
 
     /// Decodes and validates: `tickerCount` entries, row counts > 0 adding up to `rowCount`,
     /// prefixes no longer than the previous name, names strictly ascending. With `pagesOf`, a
-    /// paged chunk (version 2), the page table follows the names (see `PageTable`); otherwise
+    /// paged chunk (versions 2 and 3), the page table follows the names (see `PageTable`); otherwise
     /// nothing may follow them.
     public init(decoding src: UnsafeRawBufferPointer, rowCount: Int, tickerCount: Int, pagesOf meta: ChunkMeta? = nil,
                 fail: (String) -> Error) throws {

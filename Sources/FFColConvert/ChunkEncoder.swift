@@ -36,7 +36,7 @@ final class ChunkEncoder {
     /// Per slot (0 ticker directory, 1...5 Float64 columns, 6...7 Int64 columns): raw literals.
     private var rawLiterals = [Bool](repeating: false, count: 1 + Column.count)
     private var chunksEncoded = 0
-    /// Rows per page (version 2), or nil: one block per column (version 1).
+    /// Rows per page (versions 2 and 3), or nil: one block per column (version 1).
     let pageRows: Int?
     /// Rows of each page of the chunk being encoded.
     private var pageCounts: [Int] = []
@@ -148,7 +148,7 @@ final class ChunkEncoder {
     /// Encodes one chunk; appends its blocks to `out` (which starts at file offset `fileOffset`)
     /// and returns the chunk's metadata.
     ///
-    /// Version 2 (`pageRows` set): the rows are cut into pages of whole tickers (a page ends
+    /// Versions 2 and 3 (`pageRows` set): the rows are cut into pages of whole tickers (a page ends
     /// before the ticker that would take it past `pageRows` rows; a larger ticker is a page of
     /// its own), each column of each page is encoded and compressed on its own, and the page
     /// table follows the names in the ticker directory. The directory comes first, then each
@@ -196,7 +196,7 @@ final class ChunkEncoder {
             }
             start += count
         }
-        // Ticker directory (with the page table in version 2), then the columns.
+        // Ticker directory (with the page table in versions 2 and 3), then the columns.
         enc.bytes.removeAll(keepingCapacity: true)
         TickerDirectory.encode(names: names, nameEnds: nameEnds, rowEnds: rowEnds, into: &enc)
         if pageRows != nil { PageTable.encode(rowCounts: pageCounts, blocks: blocks, into: &enc) }

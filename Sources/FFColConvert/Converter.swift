@@ -16,7 +16,7 @@ public struct ConvertOptions: Sendable {
     public var date: TradingDate?
     /// Rows per chunk to aim for (chunks hold whole tickers / option roots).
     public var targetChunkRows = 16_384
-    /// Rows per page within a chunk (format version 2: one ticker is read by decompressing the
+    /// Rows per page within a chunk (format versions 2 and 3: one ticker is read by decompressing the
     /// pages that hold it); nil writes format version 1 (one block per column and chunk), which
     /// readers older than version 2 also read.
     public var pageRows: Int? = ConvertOptions.defaultPageRows

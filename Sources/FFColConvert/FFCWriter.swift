@@ -24,7 +24,7 @@ public final class FFCWriter {
     public private(set) var tickers: UInt64 = 0
     private var done = false
 
-    /// `pageRows`: rows per page (format version 2), or nil for format version 1.
+    /// `pageRows`: rows per page (format version 3), or nil for format version 1.
     public init(path: String, zstdLevel: Int32 = ConvertOptions.defaultZstdLevel,
                 pageRows: Int? = ConvertOptions.defaultPageRows) throws {
         self.path = path

@@ -30,7 +30,7 @@ final class LiteralModeTests: XCTestCase {
         try convertBytes(csv, root: root)
         let f = try FFCFile(path: Store(root: root).path(dataset: .stocksMinute, date: TradingDate("2025-09-29")!))
         XCTAssertGreaterThan(f.chunkCount, 3)
-        // Each column of each page is a frame of its own (format version 2).
+        // Each column of each page is a frame of its own (format versions 2 and 3).
         var volumeHuffman = 0, highHuffman = 0, pageCount = 0
         for i in 0..<f.chunkCount {
             let pages = try XCTUnwrap(try f.pageTable(i), "version 2 chunks have pages")

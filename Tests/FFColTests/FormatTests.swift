@@ -327,7 +327,7 @@ final class FormatTests: XCTestCase {
         var footer = try f.footer
         footer.chunks[0].columns[Column.close.rawValue].block.compression = 1
         let e = openAndVerify(withFooter(bytes(p), footer, major: 3))
-        XCTAssertTrue("\(e.map { "\($0)" } ?? "")".contains("chunk 0 close: a version 2 column must be stored as pages"), "\(String(describing: e))")
+        XCTAssertTrue("\(e.map { "\($0)" } ?? "")".contains("chunk 0 close: a version 3 column must be stored as pages"), "\(String(describing: e))")
     }
 
     /// Any row range of a paged chunk, within one page or across several, decodes to the same
