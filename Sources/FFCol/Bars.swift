@@ -59,7 +59,7 @@ public struct Bars: Sequence, Sendable {
     }
 
     /// Yields the ticker's bars in window_start order. It holds the seven columns itself, so a
-    /// step reads seven values and touches no reference count (about 15 instructions a bar).
+    /// step reads seven values and touches no reference count (a few instructions a bar).
     public struct Iterator: IteratorProtocol {
         @usableFromInline let v, o, c, h, l: [Double]
         @usableFromInline let w, t: [Int64]

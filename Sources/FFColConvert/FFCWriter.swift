@@ -101,7 +101,8 @@ public final class FFCWriter {
     /// Where the last write-behind ended.
     private var writtenBack: UInt64 = 0
 
-    /// Appends the block table (version 3), footer and trailer, fsyncs, renames into place. Returns the file size.
+    /// Appends the block table (version 3), footer and trailer, fsyncs, renames into place.
+    /// Returns the file size.
     @discardableResult
     public func finish(dataset: Dataset, date: TradingDate, provenance: [(String, String)]) throws -> UInt64 {
         let f = Footer(dataset: dataset.rawValue, dateDays: Int32(date.daysSinceEpoch), rowCount: rows,
