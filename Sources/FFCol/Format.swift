@@ -95,6 +95,16 @@ public struct BlockRef: Sendable, Equatable {
     func write(_ w: inout ByteWriter) {
         w.u64(offset); w.u32(storedSize); w.u32(rawSize); w.u8(compression); w.u8(encoding); w.u16(0); w.u64(checksum)
     }
+
+    /// The reference stored at `at` in `b` (the caller has checked that `size` bytes lie
+    /// there), and its reserved field (must be 0; checked by the caller).
+    @inline(__always) static func load(_ b: UnsafeRawBufferPointer, at: Int) -> (ref: BlockRef, reserved: UInt16) {
+        func u32(_ k: Int) -> UInt32 { UInt32(littleEndian: b.loadUnaligned(fromByteOffset: at + k, as: UInt32.self)) }
+        func u64(_ k: Int) -> UInt64 { UInt64(littleEndian: b.loadUnaligned(fromByteOffset: at + k, as: UInt64.self)) }
+        let ref = BlockRef(offset: u64(0), storedSize: u32(8), rawSize: u32(12),
+                           compression: b[at + 16], encoding: b[at + 17], checksum: u64(20))
+        return (ref, UInt16(littleEndian: b.loadUnaligned(fromByteOffset: at + 18, as: UInt16.self)))
+    }
     /// The checks of a footer's block reference (both footer readers make them): inside
     /// `[headerSize, fileDataEnd)`; a paged column (`column`, `major` >= 2) points at pages
     /// (compression 2, encoding 0, checksum 0); any other block has a known compression and
@@ -378,15 +388,11 @@ struct FooterIndex {
                                 _ context: @autoclosure () -> String) throws {
         precondition(e.count >= blocksSize, "a block entry is \(blocksSize) bytes")
         // Safe: every read below is inside the first blocksSize bytes of e (checked above).
-        func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: e.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
-        func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: e.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
-        func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: e.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
         func check(_ at: Int, column: Bool, _ what: @autoclosure () -> String) throws {
-            guard u16(at + 18) == 0 else {
+            let (b, reserved) = BlockRef.load(e, at: at)
+            guard reserved == 0 else {
                 throw FFCError.corrupt(context(), "chunk \(i): reserved field of a block reference is not 0")
             }
-            let b = BlockRef(offset: u64(at), storedSize: u32(at + 8), rawSize: u32(at + 12),
-                             compression: e[at + 16], encoding: e[at + 17], checksum: u64(at + 20))
             try b.check(column: column, major: major, fileDataEnd: dataEnd, context(), what())
         }
         try check(0, column: false, "chunk \(i) tickers")
@@ -543,11 +549,7 @@ struct FooterIndex {
         let e = Int(entries[i])
         // Safe: every read is inside the first blocksSize bytes of `blocks` (checked above).
         func b64(_ at: Int) -> UInt64 { UInt64(littleEndian: blocks.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-        func b32(_ at: Int) -> UInt32 { UInt32(littleEndian: blocks.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
-        func block(_ at: Int) -> BlockRef {
-            BlockRef(offset: b64(at), storedSize: b32(at + 8), rawSize: b32(at + 12),
-                     compression: blocks[at + 16], encoding: blocks[at + 17], checksum: b64(at + 20))
-        }
+        func block(_ at: Int) -> BlockRef { BlockRef.load(blocks, at: at).ref }
         let tickers = block(0)
         var at = BlockRef.size
         var cols: [ColumnChunkMeta] = []
