@@ -228,6 +228,19 @@ final class FormatTests: XCTestCase {
         XCTAssertNotNil(openAndVerify(b))
     }
 
+    /// Version 3: a footer whose block table cannot fit between the header and the footer
+    /// (here the file lost its blocks and its first entry) is rejected on open, naming it.
+    func testBlockTableThatDoesNotFitIsAnError() throws {
+        let good = bytes(try makeFile())
+        let footer = try FFCFile(path: try makeFile()).footer
+        let table = footer.blockTable(), foot = footer.encode(major: 3)
+        let tail = Array(good[(good.count - FFCFormat.trailerSize)...])
+        let b = Array(good[0..<FFCFormat.headerSize]) + Array(table[FFCFormat.blockEntrySize...]) + foot + tail
+        let e = try XCTUnwrap(openAndVerify(b))
+        XCTAssertTrue("\(e)".contains("the block table of \(footer.chunks.count) chunks does not fit before the footer"), "\(e)")
+        XCTAssertTrue("\(e)".contains("mutant.ffc"), "\(e)")
+    }
+
     /// Version 3: each chunk's block entry is checked like a version 2 footer's entry (the
     /// same bytes give the same verdict and the same chunk entry), once its checksum in the
     /// footer matches; with the checksum left alone, any change is a checksum error naming the
