@@ -68,6 +68,12 @@ public struct ConvertResult: Sendable {
 public enum Converter {
     public static let version = "0.1.0"
 
+    /// Inflated blocks that may wait for the parser (16 MiB with the default `blockSize`).
+    /// Three threads share the cores and the scheduler runs each in slices of a few
+    /// milliseconds; with 4 blocks (5 ms of parsing) the parser ran dry whenever the inflater
+    /// waited one slice out, and a core sat idle. Measured in docs/PERFORMANCE.md.
+    static let inflatedBlocks = 16
+
     /// Dataset and date for an input, from the options or the path.
     public static func identify(_ name: String, options: ConvertOptions) throws -> (Dataset, TradingDate) {
         guard let ds = options.dataset ?? Dataset.detect(inPath: name) else {
@@ -92,8 +98,10 @@ public enum Converter {
         return try convert(source: src, options: o)
     }
 
-    /// Converts a stream. Inflate runs on its own thread; parsing, encoding, compressing and
-    /// writing on the calling thread. At most 4 blocks of `blockSize` are in flight.
+    /// Converts a stream. Inflate runs on its own thread, parsing on the calling thread, and
+    /// encoding, compressing and writing on a third (`AsyncChunkWriter`). Up to
+    /// `inflatedBlocks` blocks of `blockSize` and `AsyncChunkWriter.queueDepth` chunks wait
+    /// between them.
     public static func convert(source: ByteSource, options: ConvertOptions) throws -> ConvertResult {
         let t0 = monotonicSeconds()
         let (dataset, date) = try identify(options.sourceName ?? source.name, options: options)
@@ -107,7 +115,7 @@ public enum Converter {
         var parser = CSVParser(fileName: name)
         var lines = LineAssembler()
         let inflater = InflateStream(source: source, backend: options.inflate)
-        let pipe = BlockPipe(blocks: 4, blockSize: options.blockSize)
+        let pipe = BlockPipe(blocks: inflatedBlocks, blockSize: options.blockSize)
         let producer = pipe.fill(from: inflater)
         do {
             while let (buf, n) = try pipe.pop() {
