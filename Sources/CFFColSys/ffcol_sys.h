@@ -8,6 +8,9 @@
 // Declared by <fcntl.h> only under _GNU_SOURCE, which the Glibc module is built without; glibc
 // has exported it since 2.6.
 extern int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags);
+// Declared by <pthread.h> only under _GNU_SOURCE; glibc has exported it since 2.12.
+#include <pthread.h>
+extern int pthread_setname_np(pthread_t thread, const char *name);
 #endif
 
 /// Starts writing back the dirty pages of bytes offset..<offset + n of `fd` without waiting
@@ -20,6 +23,16 @@ static inline int ffcol_start_writeback(int fd, int64_t offset, int64_t n) {
 #else
     (void)fd; (void)offset; (void)n;
     return 0;
+#endif
+}
+
+/// Names the calling thread, as `ps -L`, `top -H` and `perf` show it; Linux keeps no name
+/// longer than 15 bytes (the call fails). Does nothing where there is no such call.
+static inline void ffcol_name_this_thread(const char *name) {
+#if defined(__linux__)
+    (void)pthread_setname_np(pthread_self(), name);
+#else
+    (void)name;
 #endif
 }
 

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import FFCol
+import CFFColSys
 
 // MARK: - The conversion pipeline
 
@@ -98,10 +99,17 @@ public enum Converter {
         return try convert(source: src, options: o)
     }
 
-    /// Converts a stream. Inflate runs on its own thread, parsing on the calling thread, and
-    /// encoding, compressing and writing on a third (`AsyncChunkWriter`). Up to
-    /// `inflatedBlocks` blocks of `blockSize` and `AsyncChunkWriter.queueDepth` chunks wait
-    /// between them.
+    /// Converts a stream. Parsing runs on the calling thread, encoding, compressing and
+    /// writing on another (`AsyncChunkWriter`); up to `inflatedBlocks` blocks of `blockSize`
+    /// and `AsyncChunkWriter.queueDepth` chunks wait between them.
+    ///
+    /// Inflating with ISA-L (about 0.6 x the parser's work) from a source that
+    /// `readsWithoutWaiting` is done by those two threads, by whichever is free: the parser
+    /// when no block is ready, the writer when no chunk waits. With a third thread,
+    /// time-sliced with the other two on a 2-core machine, fewer than two threads could run
+    /// 10-23% of the time (`perf sched`; docs/PERFORMANCE.md). zlib (about 1.7 x the parser's
+    /// work, the longest stage) and sources that may wait (stdin, downloads) get a thread of
+    /// their own, which keeps the slowest stage running without gaps.
     public static func convert(source: ByteSource, options: ConvertOptions) throws -> ConvertResult {
         let t0 = monotonicSeconds()
         let (dataset, date) = try identify(options.sourceName ?? source.name, options: options)
@@ -109,14 +117,22 @@ public enum Converter {
         let outPath = store.path(dataset: dataset, date: date)
         let writer = try FFCWriter(path: outPath, zstdLevel: options.zstdLevel, pageRows: options.pageRows)
         let name = source.name
-        let chunkWriter = AsyncChunkWriter(writer: writer, chunkCapacity: max(1, options.targetChunkRows) * 4 + 1024)
+        let inflater = InflateStream(source: source, backend: options.inflate)
+        let pipe = BlockPipe(blocks: inflatedBlocks, blockSize: options.blockSize)
+        let shareInflate = options.inflate == .isal && source.readsWithoutWaiting
+        let producer: Worker?
+        if shareInflate {
+            pipe.share(inflater)
+            producer = nil
+        } else {
+            producer = pipe.fill(from: inflater)
+        }
+        let chunkWriter = AsyncChunkWriter(writer: writer, chunkCapacity: max(1, options.targetChunkRows) * 4 + 1024,
+                                           helping: shareInflate ? pipe : nil)
         var sink = RowSink(dataset: dataset, date: date, writer: chunkWriter, targetRows: options.targetChunkRows,
                            fileName: name, strict: options.strict)
         var parser = CSVParser(fileName: name)
         var lines = LineAssembler()
-        let inflater = InflateStream(source: source, backend: options.inflate)
-        let pipe = BlockPipe(blocks: inflatedBlocks, blockSize: options.blockSize)
-        let producer = pipe.fill(from: inflater)
         do {
             while let (buf, n) = try pipe.pop() {
                 defer { pipe.giveBack(buf) }
@@ -124,7 +140,7 @@ public enum Converter {
                 options.onRows?(sink.rowCount)
             }
             try lines.finish(parser: &parser, sink: &sink)
-            producer.join()
+            producer?.join()
             guard parser.sawHeader else {
                 throw ConvertError(.emptyInput, file: name, "the input is empty; expected at least the header line")
             }
@@ -158,7 +174,7 @@ public enum Converter {
                                  firstMismatchLine: sink.firstMismatchLine)
         } catch {
             pipe.cancel()
-            producer.join()
+            producer?.join()
             chunkWriter.stop()
             writer.abort()
             throw error
@@ -178,13 +194,17 @@ public func monotonicSeconds() -> Double {
 final class Worker: @unchecked Sendable {
     private var thread = pthread_t()
     private let body: () -> Void
+    private let name: String?
     private var joined = false
 
-    init(_ body: @escaping () -> Void) {
+    /// `name`: the thread's name, at most 15 bytes (`ffcol_name_this_thread`).
+    init(name: String? = nil, _ body: @escaping () -> Void) {
         self.body = body
+        self.name = name
         let ctx = Unmanaged.passRetained(self).toOpaque()
         let rc = pthread_create(&thread, nil, { raw in
             let w = Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue()
+            if let n = w.name { ffcol_name_this_thread(n) }
             w.body()
             return nil
         }, ctx)
@@ -198,10 +218,36 @@ final class Worker: @unchecked Sendable {
     }
 }
 
-/// A bounded hand-off of fixed-size buffers between one producer and one consumer.
-final class BlockPipe: @unchecked Sendable {
+/// One mutex and condition variable, shared by the stages of a conversion that wait on each
+/// other (`BlockPipe`, `AsyncChunkWriter`), so that one thread can wait for either's state.
+final class Monitor: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var cond = pthread_cond_t()
+    init() {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&cond, nil)
+    }
+    deinit { pthread_cond_destroy(&cond); pthread_mutex_destroy(&mutex) }
+    func lock() { pthread_mutex_lock(&mutex) }
+    func unlock() { pthread_mutex_unlock(&mutex) }
+    /// Waits for a `broadcast`; the lock must be held.
+    func wait() { pthread_cond_wait(&cond, &mutex) }
+    func broadcast() { pthread_cond_broadcast(&cond) }
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock(); defer { unlock() }
+        return try body()
+    }
+}
+
+/// A bounded hand-off of fixed-size buffers of inflated bytes to one consumer, in order.
+///
+/// Filled either by a thread of its own (`fill(from:)`), or by the threads that use it
+/// (`share(_:)`): then the consumer inflates the next block itself when none is ready, and
+/// other threads sharing the `monitor` inflate blocks when they have nothing better to do
+/// (`inflateNextLocked`). One block is inflated at a time, and blocks are handed out in the
+/// order they were inflated.
+final class BlockPipe: @unchecked Sendable {
+    let monitor: Monitor
     private var free: [UnsafeMutableRawBufferPointer] = []
     private var all: [UnsafeMutableRawBufferPointer] = []
     private var full: [(UnsafeMutableRawBufferPointer, Int)] = []
@@ -209,10 +255,12 @@ final class BlockPipe: @unchecked Sendable {
     private var finished = false
     private var cancelled = false
     private var error: Error?
+    /// The inflate stream threads read from in turn (`share`), and whether one is reading.
+    private var shared: InflateStream?
+    private var inflating = false
 
-    init(blocks: Int, blockSize: Int) {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&cond, nil)
+    init(blocks: Int, blockSize: Int, monitor: Monitor = Monitor()) {
+        self.monitor = monitor
         for _ in 0..<blocks {
             let b = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
             free.append(b); all.append(b)
@@ -220,18 +268,12 @@ final class BlockPipe: @unchecked Sendable {
     }
     deinit {
         for b in all { b.deallocate() }
-        pthread_cond_destroy(&cond); pthread_mutex_destroy(&mutex)
-    }
-
-    private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
-        return body()
     }
 
     /// Starts the producer thread: fills free buffers from `inflater` until its end, an error
     /// (handed to the consumer by `pop`), or `cancel`.
     func fill(from inflater: InflateStream) -> Worker {
-        Worker {
+        Worker(name: "ffcol-inflate") {
             do {
                 while let buf = self.takeFree() {
                     let n = try inflater.read(into: buf)
@@ -244,26 +286,57 @@ final class BlockPipe: @unchecked Sendable {
         }
     }
 
+    /// No thread of its own: the threads that use the pipe inflate from `inflater` in turn.
+    func share(_ inflater: InflateStream) {
+        monitor.locked { shared = inflater }
+    }
+
+    /// Inflates the next block of the shared stream if no other thread is inflating, a buffer
+    /// is free and the stream has not ended; returns whether it did. Called with the monitor
+    /// locked; unlocks it while inflating and returns with it locked.
+    func inflateNextLocked() -> Bool {
+        guard let inflater = shared, !inflating, !finished, !cancelled, let buf = free.popLast() else { return false }
+        inflating = true
+        monitor.unlock()
+        var n = 0
+        var failure: Error?
+        do { n = try inflater.read(into: buf) } catch { failure = error }
+        monitor.lock()
+        inflating = false
+        if failure != nil || n == 0 {
+            free.append(buf)
+            finished = true; error = failure
+        } else {
+            full.append((buf, n))
+        }
+        monitor.broadcast()
+        return true
+    }
+
     /// Producer: a free buffer, or nil when cancelled.
     func takeFree() -> UnsafeMutableRawBufferPointer? {
-        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
-        while free.isEmpty && !cancelled { pthread_cond_wait(&cond, &mutex) }
+        monitor.lock(); defer { monitor.unlock() }
+        while free.isEmpty && !cancelled { monitor.wait() }
         return cancelled ? nil : free.removeLast()
     }
     func push(_ b: UnsafeMutableRawBufferPointer, count: Int) {
-        locked { full.append((b, count)); pthread_cond_broadcast(&cond) }
+        monitor.locked { full.append((b, count)); monitor.broadcast() }
     }
     func finish(error: Error?, returning b: UnsafeMutableRawBufferPointer?) {
-        locked {
+        monitor.locked {
             if let b = b { free.append(b) }
             finished = true; self.error = error
-            pthread_cond_broadcast(&cond)
+            monitor.broadcast()
         }
     }
-    /// Consumer: the next filled buffer, nil at the end; throws the producer's error.
+    /// Consumer: the next filled buffer, nil at the end; throws the inflate error. With a
+    /// shared stream, inflates the next block itself when none is ready and no other thread is
+    /// inflating.
     func pop() throws -> (UnsafeMutableRawBufferPointer, Int)? {
-        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
-        while head == full.count && !finished { pthread_cond_wait(&cond, &mutex) }
+        monitor.lock(); defer { monitor.unlock() }
+        while head == full.count && !finished {
+            if !inflateNextLocked() { monitor.wait() }
+        }
         if head < full.count {
             let item = full[head]
             head += 1
@@ -274,9 +347,9 @@ final class BlockPipe: @unchecked Sendable {
         return nil
     }
     func giveBack(_ b: UnsafeMutableRawBufferPointer) {
-        locked { free.append(b); pthread_cond_broadcast(&cond) }
+        monitor.locked { free.append(b); monitor.broadcast() }
     }
     func cancel() {
-        locked { cancelled = true; pthread_cond_broadcast(&cond) }
+        monitor.locked { cancelled = true; monitor.broadcast() }
     }
 }

@@ -423,13 +423,17 @@ public struct RowSink {
 /// Encodes, compresses and writes chunks on a background thread, so that parsing the next
 /// chunk overlaps with compressing this one. At most `queueDepth` chunks wait; their arrays are
 /// reused.
+///
+/// Given a `BlockPipe` that threads share (`helping:`), the thread also inflates the next block
+/// whenever no chunk waits, as the parser does whenever no block is ready: a conversion then
+/// runs on two threads, and inflating goes to whichever is free (see `Converter.convert`).
 final class AsyncChunkWriter: @unchecked Sendable {
     /// Chunks that may wait for the writer thread (about 13 ms of its work for options minute
     /// chunks of 16,384 rows; 2 was 3 ms, less than one of the scheduler's slices).
     static let queueDepth = 8
     let writer: FFCWriter
-    private var mutex = pthread_mutex_t()
-    private var cond = pthread_cond_t()
+    private let monitor: Monitor
+    private let pipe: BlockPipe?
     private var queue: [Rows] = []
     private var spare: [Rows] = []
     private var busy = false
@@ -438,69 +442,72 @@ final class AsyncChunkWriter: @unchecked Sendable {
     private var worker: Worker?
     private let capacity: Int
 
-    init(writer: FFCWriter, chunkCapacity: Int) {
+    init(writer: FFCWriter, chunkCapacity: Int, helping pipe: BlockPipe? = nil) {
         self.writer = writer
         self.capacity = chunkCapacity
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&cond, nil)
-        worker = Worker { [unowned self] in self.loop() }
+        self.pipe = pipe
+        monitor = pipe?.monitor ?? Monitor()
+        worker = Worker(name: "ffcol-write") { [unowned self] in self.loop() }
     }
-    deinit { pthread_cond_destroy(&cond); pthread_mutex_destroy(&mutex) }
 
     private func loop() {
+        monitor.lock()
         while true {
-            pthread_mutex_lock(&mutex)
-            while queue.isEmpty && !stopped { pthread_cond_wait(&cond, &mutex) }
-            if queue.isEmpty { pthread_mutex_unlock(&mutex); return }
-            var job = queue.removeFirst()
-            busy = true
-            let failed = error != nil
-            pthread_mutex_unlock(&mutex)
-            var err: Error?
-            if !failed {
-                do {
-                    try job.withColumns { cols, names, ne, re in
-                        try writer.writeChunk(cols, names: names, nameEnds: ne, rowEnds: re)
-                    }
-                } catch { err = error }
+            if !queue.isEmpty {
+                var job = queue.removeFirst()
+                busy = true
+                let failed = error != nil
+                monitor.unlock()
+                var err: Error?
+                if !failed {
+                    do {
+                        try job.withColumns { cols, names, ne, re in
+                            try writer.writeChunk(cols, names: names, nameEnds: ne, rowEnds: re)
+                        }
+                    } catch { err = error }
+                }
+                job.removeAll()
+                monitor.lock()
+                if let e = err, error == nil { error = e }
+                spare.append(job)
+                busy = false
+                monitor.broadcast()
+                continue
             }
-            job.removeAll()
-            pthread_mutex_lock(&mutex)
-            if let e = err, error == nil { error = e }
-            spare.append(job)
-            busy = false
-            pthread_cond_broadcast(&cond)
-            pthread_mutex_unlock(&mutex)
+            if let pipe = pipe, pipe.inflateNextLocked() { continue }
+            if stopped { break }
+            monitor.wait()
         }
+        monitor.unlock()
     }
 
     /// Queues a chunk; returns empty arrays to fill next. Throws an earlier write error.
     func submit(_ rows: Rows) throws -> Rows {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        monitor.lock()
+        defer { monitor.unlock() }
         if let e = error { throw e }
-        while queue.count >= AsyncChunkWriter.queueDepth && error == nil { pthread_cond_wait(&cond, &mutex) }
+        while queue.count >= AsyncChunkWriter.queueDepth && error == nil { monitor.wait() }
         if let e = error { throw e }
         queue.append(rows)
-        pthread_cond_broadcast(&cond)
+        monitor.broadcast()
         return spare.popLast() ?? Rows(capacity: capacity)
     }
 
     /// Waits until every queued chunk is written; throws a write error.
     func drain() throws {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while (!queue.isEmpty || busy) && error == nil { pthread_cond_wait(&cond, &mutex) }
+        monitor.lock()
+        defer { monitor.unlock() }
+        while (!queue.isEmpty || busy) && error == nil { monitor.wait() }
         if let e = error { throw e }
     }
 
     /// Stops the thread (after the queue is empty). Call once, on success or failure.
     func stop() {
-        pthread_mutex_lock(&mutex)
+        monitor.lock()
         if error != nil { queue.removeAll() }
         stopped = true
-        pthread_cond_broadcast(&cond)
-        pthread_mutex_unlock(&mutex)
+        monitor.broadcast()
+        monitor.unlock()
         worker?.join()
         worker = nil
     }

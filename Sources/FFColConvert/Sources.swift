@@ -38,6 +38,9 @@ public final class FileSource: ByteSource {
     }
     deinit { if ownsFD { close(fd) } }
 
+    /// A regular file; not stdin, a pipe or a device.
+    public var readsWithoutWaiting: Bool { size != nil }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
@@ -57,6 +60,7 @@ public final class MemorySource: ByteSource {
     public init(_ bytes: [UInt8], name: String = "<memory>", piece: Int = 1 << 20) {
         self.bytes = bytes; self.name = name; self.piece = max(1, piece)
     }
+    public var readsWithoutWaiting: Bool { true }
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = min(buffer.count, piece, bytes.count - pos)
         guard n > 0 else { return 0 }
