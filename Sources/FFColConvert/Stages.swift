@@ -48,8 +48,9 @@ public enum ConvertStages {
         return StageCounts(rows: run.rows, csvBytes: UInt64(csv.count))
     }
 
-    /// Stages 1 and 2 as `Converter.convert` runs them: inflate on its own thread, at most 4
-    /// blocks of `blockSize` in flight, parsing on the calling thread; then nothing more.
+    /// Stages 1 and 2 with inflating on a thread of its own (as `Converter.convert` runs them
+    /// for zlib or a source that may wait), at most 4 blocks of `blockSize` in flight, parsing
+    /// on the calling thread; then nothing more.
     public static func inflateAndParse(source: ByteSource, dataset: Dataset, date: TradingDate,
                                        blockSize: Int = 1 << 20) throws -> StageCounts {
         var run = try ParseRun(dataset: dataset, date: date, name: source.name)
