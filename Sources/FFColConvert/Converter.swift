@@ -259,8 +259,8 @@ final class BlockPipe: @unchecked Sendable {
     private var shared: InflateStream?
     private var inflating = false
 
-    init(blocks: Int, blockSize: Int, monitor: Monitor = Monitor()) {
-        self.monitor = monitor
+    init(blocks: Int, blockSize: Int) {
+        monitor = Monitor()
         for _ in 0..<blocks {
             let b = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
             free.append(b); all.append(b)
