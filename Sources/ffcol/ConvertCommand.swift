@@ -48,7 +48,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Trading date YYYY-MM-DD of the input, when the path does not say (one input only).")
     var date: TradingDate?
 
-    @Option(help: "Files converted at the same time (each also uses a thread for gzip).")
+    @Option(help: "Files converted at the same time (each on two threads, and a third for --inflate zlib or stdin).")
     var jobs: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
     @Option(help: "Rows per chunk to aim for; chunks always hold whole tickers (whole option roots when they fit).")
