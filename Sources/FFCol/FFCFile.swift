@@ -224,24 +224,22 @@ public final class FFCFile: @unchecked Sendable {
         let at = Int(index.tableOffset) + i * FFCFormat.blockEntrySize
         if let base {
             // Safe: the table lies inside [headerSize, start of footer) (checked by FooterIndex).
-            let entry = UnsafeRawBufferPointer(start: base + at, count: FFCFormat.blockEntrySize)
-            try FFCFile.checkEntry(entry, i, index, path)
-            return index.meta(i, blocks: entry)
+            return try checkedMeta(i, UnsafeRawBufferPointer(start: base + at, count: FFCFormat.blockEntrySize))
         }
         return try withUnsafeTemporaryAllocation(byteCount: FFCFormat.blockEntrySize, alignment: 8) { e in
             try FFCFile.readFully(fd, into: e, at: at, path: path)
-            let entry = UnsafeRawBufferPointer(e)
-            try FFCFile.checkEntry(entry, i, index, path)
-            return index.meta(i, blocks: entry)
+            return try checkedMeta(i, UnsafeRawBufferPointer(e))
         }
     }
 
-    /// Checks chunk `i`'s version 3 block entry: its checksum, then its fields.
-    static func checkEntry(_ e: UnsafeRawBufferPointer, _ i: Int, _ index: FooterIndex, _ path: String) throws {
+    /// Chunk `i`'s entry from its version 3 block entry `e`, once `e` is checked: its
+    /// checksum, then its fields.
+    private func checkedMeta(_ i: Int, _ e: UnsafeRawBufferPointer) throws -> ChunkMeta {
         guard XXH64.hash(e) == index.entryChecksum(i) else {
             throw FFCError.corrupt(path, "chunk \(i): block entry checksum mismatch (the block table is damaged)")
         }
         try FooterIndex.checkBlockEntry(e, chunk: i, major: index.major, dataEnd: index.dataEnd, "\(path) (block table)")
+        return index.meta(i, blocks: e)
     }
     public var rowCount: Int { Int(index.rowCount) }
     public var tickerCount: Int { Int(index.tickerCount) }
@@ -255,7 +253,7 @@ public final class FFCFile: @unchecked Sendable {
     /// input buffer. `b` comes from a checked entry (see `meta`), so its bounds are valid.
     func withStored<T>(_ b: BlockRef, dctx: ZstdDecompressor, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
         if let base {
-            // Safe: the entry's check (FooterIndex or checkEntry) made offset + storedSize <=
+            // Safe: the entry's check (FooterIndex or checkedMeta) made offset + storedSize <=
             // the end of the data section < size.
             return try body(UnsafeRawBufferPointer(start: base + Int(b.offset), count: Int(b.storedSize)))
         }

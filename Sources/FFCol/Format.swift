@@ -357,11 +357,10 @@ struct FooterIndex {
 
     var chunkCount: Int { entries.count }
 
-    /// Size of a chunk's block entry (after the two ticker names in versions 1 and 2).
-    static let blocksSize = FFCFormat.blockEntrySize
     /// Offset of the first ticker name's length in a chunk's record: after first row, row
     /// count, ticker count, first ticker ordinal, and in version 3 the entry's checksum.
-    var nameAt: Int { major >= 3 ? 32 : 24 }
+    static func nameAt(major: UInt16) -> Int { major >= 3 ? 32 : 24 }
+    var nameAt: Int { Self.nameAt(major: major) }
 
     /// Reads the schema at the start of a footer (`r` reads `buf`) and checks it is the seven
     /// columns of `Column`, by name and type, without allocating unless it is not.
@@ -382,12 +381,12 @@ struct FooterIndex {
         }
     }
 
-    /// Checks chunk `i`'s block entry (`e` holds at least `blocksSize` bytes): reserved
+    /// Checks chunk `i`'s block entry (`e` holds at least `FFCFormat.blockEntrySize` bytes): reserved
     /// fields, every block inside `[headerSize, dataEnd)`, compressions and encodings.
     static func checkBlockEntry(_ e: UnsafeRawBufferPointer, chunk i: Int, major: UInt16, dataEnd: UInt64,
                                 _ context: @autoclosure () -> String) throws {
-        precondition(e.count >= blocksSize, "a block entry is \(blocksSize) bytes")
-        // Safe: every read below is inside the first blocksSize bytes of e (checked above).
+        precondition(e.count >= FFCFormat.blockEntrySize, "a block entry is \(FFCFormat.blockEntrySize) bytes")
+        // Safe: every read below is inside the first FFCFormat.blockEntrySize bytes of e (checked above).
         func check(_ at: Int, column: Bool, _ what: @autoclosure () -> String) throws {
             let (b, reserved) = BlockRef.load(e, at: at)
             guard reserved == 0 else {
@@ -426,16 +425,16 @@ struct FooterIndex {
         }
         let nchunks = try r.u32("chunk count")
         let v3 = major >= 3
-        let nameAt = v3 ? 32 : 24
+        let nameAt = Self.nameAt(major: major)
         // Fixed fields and two name lengths, and in versions 1 and 2 the block entry.
-        let minChunkSize = nameAt + 2 + 2 + (v3 ? 0 : FooterIndex.blocksSize)
+        let minChunkSize = nameAt + 2 + 2 + (v3 ? 0 : FFCFormat.blockEntrySize)
         guard Int(nchunks) <= r.remaining / minChunkSize else {
             throw FFCError.corrupt(r.context, "chunk count \(nchunks) does not fit in the footer")
         }
         // Version 3: the block table lies between the blocks and the footer.
         var dataEnd = fileDataEnd
         if v3 {
-            let table = UInt64(nchunks) * UInt64(FooterIndex.blocksSize)
+            let table = UInt64(nchunks) * UInt64(FFCFormat.blockEntrySize)
             guard table <= fileDataEnd - UInt64(FFCFormat.headerSize) else {
                 throw FFCError.corrupt(r.context, "the block table of \(nchunks) chunks does not fit before the footer")
             }
@@ -462,12 +461,12 @@ struct FooterIndex {
                 try r.require(lastLen, "chunk \(i) last ticker")
                 r.advance(lastLen)
             } else {
-                try r.require(lastLen + FooterIndex.blocksSize, "chunk \(i) last ticker and blocks")
+                try r.require(lastLen + FFCFormat.blockEntrySize, "chunk \(i) last ticker and blocks")
                 r.advance(lastLen)
-                // Safe: blocksSize bytes remain (required above).
-                try Self.checkBlockEntry(UnsafeRawBufferPointer(rebasing: buf[r.offset..<r.offset + FooterIndex.blocksSize]),
+                // Safe: FFCFormat.blockEntrySize bytes remain (required above).
+                try Self.checkBlockEntry(UnsafeRawBufferPointer(rebasing: buf[r.offset..<r.offset + FFCFormat.blockEntrySize]),
                                          chunk: i, major: major, dataEnd: dataEnd, r.context)
-                r.advance(FooterIndex.blocksSize)
+                r.advance(FFCFormat.blockEntrySize)
             }
             guard firstRow == expectRow, ft == expectTicker, rows > 0, nt > 0, nt <= rows else {
                 throw FFCError.corrupt(r.context, "chunk \(i): rows/tickers do not follow the previous chunk (first row \(firstRow), expected \(expectRow))")
@@ -538,16 +537,16 @@ struct FooterIndex {
         precondition(major < 3, "version 3 block entries are in the block table")
         let n = names(i)
         let at = n.last + n.lastLen
-        return UnsafeRawBufferPointer(rebasing: buf[at..<at + FooterIndex.blocksSize])
+        return UnsafeRawBufferPointer(rebasing: buf[at..<at + FFCFormat.blockEntrySize])
     }
 
     /// Chunk `i`'s entry: its record in the footer and its block entry `blocks` (checked:
     /// versions 1 and 2 in init, version 3 by the caller with `checkBlockEntry`).
     func meta(_ i: Int, blocks: UnsafeRawBufferPointer) -> ChunkMeta {
-        precondition(blocks.count >= FooterIndex.blocksSize, "a block entry is \(FooterIndex.blocksSize) bytes")
+        precondition(blocks.count >= FFCFormat.blockEntrySize, "a block entry is \(FFCFormat.blockEntrySize) bytes")
         let n = names(i)
         let e = Int(entries[i])
-        // Safe: every read is inside the first blocksSize bytes of `blocks` (checked above).
+        // Safe: every read is inside the first FFCFormat.blockEntrySize bytes of `blocks` (checked above).
         func b64(_ at: Int) -> UInt64 { UInt64(littleEndian: blocks.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
         func block(_ at: Int) -> BlockRef { BlockRef.load(blocks, at: at).ref }
         let tickers = block(0)
