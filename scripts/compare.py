@@ -5,15 +5,20 @@ Run through scripts/compare.sh (builds ffcol and compare-reader, sets up .venv-c
 
 What is measured (see docs/PERFORMANCE.md):
   1. csv.gz -> Parquet (zstd level 3) of an options minute day, each tool a whole child
-     process: wall time, CPU time (user + system), peak RSS (from wait4), output bytes.
-     ffcol converts to .ffc (its default, zstd level 1). `gzip -dc` and `pigz -dc` to
-     /dev/null give the inflate floor.
+     process: wall time, CPU time (user + system), peak RSS (from /usr/bin/time), output
+     bytes. ffcol converts to .ffc (its default, zstd level 1), also with `--inflate zlib`
+     and, for peak RSS as files grow, a day of twice the rows. `gzip -dc`, `pigz -dc` and
+     ISA-L's `igzip -dc` to /dev/null give the inflate floors. Then --jobs-files stocks
+     minute days converted with `--jobs 1` and with `--jobs 2`. The tools take turns, one
+     run each per round (--convert-runs rounds), so that a noisy moment does not fall on one
+     tool only; each tool's best round is kept.
   2. One ticker from N stocks minute days, all columns: peers read Parquet files sorted by
      (ticker, window_start) with row groups of 65,536 rows, filtering in-process; ffcol through
      the reader library in-process (compare-reader) and as a whole `ffcol scan --format csv`
      process. Best of --runs.
   3. The sum of one column (volume) over every row of the N days, in-process, best of --runs.
-Ratios are each figure over ffcol's.
+Ratios are each figure over ffcol's. A last table sets the figures against the speed targets
+(docs/PERFORMANCE.md, "Against the targets of the speed issue").
 """
 import argparse
 import concurrent.futures
@@ -21,6 +26,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -29,6 +35,7 @@ PY = sys.executable
 SCHEMA = [("ticker", "str"), ("volume", "f64"), ("open", "f64"), ("close", "f64"), ("high", "f64"),
           ("low", "f64"), ("window_start", "i64"), ("transactions", "i64")]
 OPTIONS_DATE = "2025-09-29"
+OPTIONS_DATE_2X = "2025-09-30"
 ROW_GROUP = 65536
 
 
@@ -157,7 +164,10 @@ def main():
     ap.add_argument("--stocks-rows", type=int, default=500_000)
     ap.add_argument("--days", type=int, default=20)
     ap.add_argument("--runs", type=int, default=5, help="runs per scan (best is kept)")
-    ap.add_argument("--convert-runs", type=int, default=1, help="runs per conversion (best wall is kept)")
+    ap.add_argument("--convert-runs", type=int, default=1,
+                    help="rounds of conversions, each tool once per round (best wall is kept)")
+    ap.add_argument("--jobs-files", type=int, default=10,
+                    help="stocks minute days converted with --jobs 1 and --jobs 2 (0: skip)")
     ap.add_argument("--ticker", default="SPY")
     ap.add_argument("--column", default="volume")
     ap.add_argument("--full", action="store_true", help="real sizes: 5,500,000 options rows, 4,000,000 stocks rows a day")
@@ -180,6 +190,11 @@ def main():
     jobs = []
     if not os.path.exists(opt_gz):
         jobs.append(["--dataset", "options_minute", "--date", OPTIONS_DATE, "--rows", str(a.options_rows), "--out", opt_gz])
+    # A day of twice the rows, for peak RSS as files grow (converted by ffcol only).
+    opt2_gz = f"{flat}/us_options_opra/minute_aggs_v1/2025/09/{OPTIONS_DATE_2X}.csv.gz"
+    if "convert" in only and not os.path.exists(opt2_gz):
+        jobs.append(["--dataset", "options_minute", "--date", OPTIONS_DATE_2X, "--rows", str(2 * a.options_rows),
+                     "--out", opt2_gz])
     for d in dates:
         if not os.path.exists(stocks_gz(d)):
             jobs.append(["--dataset", "stocks_minute", "--date", d, "--rows", str(a.stocks_rows), "--out", stocks_gz(d)])
@@ -221,30 +236,50 @@ def main():
     if "convert" in only:
         out = f"{base}/out"
         os.makedirs(out, exist_ok=True)
-        conv = {}
-
-        def best_of(name, cmd, target):
-            best = None
-            for _ in range(max(1, a.convert_runs)):
-                if target and os.path.exists(target):
+        ffc_out, zlib_out, big_out = f"{out}/ffc", f"{out}/ffc-zlib", f"{out}/ffc-2x"
+        ffc_file = f"options_minute/2025/09/{OPTIONS_DATE}.ffc"
+        # (name, command, output file or folder to remove before each run and to size after)
+        tools = [("ffcol convert", [a.ffcol, "convert", "--out", ffc_out, opt_gz], f"{ffc_out}/{ffc_file}"),
+                 ("ffcol convert --inflate zlib", [a.ffcol, "convert", "--inflate", "zlib", "--out", zlib_out, opt_gz],
+                  f"{zlib_out}/{ffc_file}"),
+                 ("ffcol convert, 2 x the rows", [a.ffcol, "convert", "--out", big_out, opt2_gz],
+                  f"{big_out}/options_minute/2025/09/{OPTIONS_DATE_2X}.ffc"),
+                 ("polars", py_child(POLARS_CONVERT, opt_gz, f"{out}/polars.parquet"), f"{out}/polars.parquet"),
+                 ("DuckDB", py_child(DUCKDB_CONVERT, opt_gz, f"{out}/duckdb.parquet"), f"{out}/duckdb.parquet"),
+                 ("pyarrow", py_child(PYARROW_CONVERT, opt_gz, f"{out}/pyarrow.parquet"), f"{out}/pyarrow.parquet"),
+                 ("gzip -dc (inflate floor)", ["gzip", "-dc", opt_gz], None)]
+        for tool in ("pigz", "igzip"):
+            if shutil_which(tool):
+                tools.append((f"{tool} -dc (inflate floor)", [tool, "-dc", opt_gz], None))
+            else:
+                log(f"{tool} not found: no {tool} -dc row (scripts/compare.sh installs it)")
+        jobs_files = [stocks_gz(d) for d in dates[:max(0, a.jobs_files)]]
+        jobs_tools = []
+        if jobs_files:
+            for j in (1, 2):
+                folder = f"{out}/jobs{j}"
+                jobs_tools.append((f"ffcol convert --jobs {j}, {len(jobs_files)} stocks days",
+                                   [a.ffcol, "convert", "--quiet", "--jobs", str(j), "--out", folder, *jobs_files], folder))
+        measured = {}  # name -> one measurement per round
+        rounds = max(1, a.convert_runs)
+        for r in range(rounds):
+            log(f"conversions, round {r + 1} of {rounds}")
+            for name, cmd, target in tools + jobs_tools:
+                if target and os.path.isdir(target):
+                    shutil.rmtree(target)
+                elif target and os.path.exists(target):
                     os.remove(target)
-                m = run_measured(cmd, out)
-                if best is None or m["wall"] < best["wall"]:
-                    best = m
-            if target:
-                best["bytes"] = os.path.getsize(target)
-            log(f"{name}: {best['wall']:.2f} s wall, {best['cpu']:.2f} s CPU, {best['rss'] / 1e6:.0f} MB RSS")
-            conv[name] = best
+                measured.setdefault(name, []).append(run_measured(cmd, out))
 
-        ffc_out = f"{out}/ffc"
-        best_of("ffcol convert", [a.ffcol, "convert", "--out", ffc_out, opt_gz],
-                f"{ffc_out}/options_minute/2025/09/{OPTIONS_DATE}.ffc")
-        best_of("polars", py_child(POLARS_CONVERT, opt_gz, f"{out}/polars.parquet"), f"{out}/polars.parquet")
-        best_of("DuckDB", py_child(DUCKDB_CONVERT, opt_gz, f"{out}/duckdb.parquet"), f"{out}/duckdb.parquet")
-        best_of("pyarrow", py_child(PYARROW_CONVERT, opt_gz, f"{out}/pyarrow.parquet"), f"{out}/pyarrow.parquet")
-        best_of("gzip -dc (inflate floor)", ["gzip", "-dc", opt_gz], None)
-        if shutil_which("pigz"):
-            best_of("pigz -dc (inflate floor)", ["pigz", "-dc", opt_gz], None)
+        def best_round(name, target):
+            m = dict(min(measured[name], key=lambda x: x["wall"]))
+            if target and os.path.isfile(target):
+                m["bytes"] = os.path.getsize(target)
+            log(f"{name}: {m['wall']:.2f} s wall (best of {rounds}), {m['cpu']:.2f} s CPU, {m['rss'] / 1e6:.0f} MB RSS")
+            return m
+
+        conv = {name: best_round(name, target) for name, _, target in tools}
+        jobs_res = {name: best_round(name, None) for name, _, _ in jobs_tools}
         # Every Parquet file has the rows of the CSV.
         import pyarrow.parquet as pq
         for name in ("polars", "duckdb", "pyarrow"):
@@ -252,6 +287,8 @@ def main():
             if n != a.options_rows:
                 raise SystemExit(f"{name} wrote {n} rows, expected {a.options_rows}")
         results["convert"] = conv
+        if jobs_res:
+            results["jobs"] = jobs_res
 
     # MARK: 2. and 3. scans
     def peer(code, what, arg):
@@ -293,7 +330,6 @@ def main():
 
 
 def shutil_which(name):
-    import shutil
     return shutil.which(name)
 
 
@@ -304,7 +340,7 @@ def versions():
             out[mod] = __import__(mod).__version__
         except Exception:  # noqa: BLE001 - reported as missing
             out[mod] = "missing"
-    for tool in ("gzip", "pigz"):
+    for tool in ("gzip", "pigz", "igzip"):
         try:
             r = subprocess.run([tool, "--version"], capture_output=True, text=True)
             out[tool] = (r.stdout or r.stderr).splitlines()[0]
@@ -317,7 +353,7 @@ def print_tables(r):
     print(f"\nmeasured {r['date']}; options minute day {r['options_rows']:,} rows "
           f"({r['options_gz_bytes'] / 1e6:.1f} MB gzip); {r['days']} stocks minute days of {r['stocks_rows']:,} rows; "
           f"python {r['versions']['python']}, polars {r['versions']['polars']}, duckdb {r['versions']['duckdb']}, "
-          f"pyarrow {r['versions']['pyarrow']}\n")
+          f"pyarrow {r['versions']['pyarrow']}; {r['versions']['pigz']}; {r['versions']['igzip']}\n")
     if "convert" in r:
         c = r["convert"]
         ref = c["ffcol convert"]
@@ -328,6 +364,15 @@ def print_tables(r):
             size = f"{v['bytes'] / 1e6:.1f}" if "bytes" in v else "-"
             print(f"| {k} | {v['wall']:.2f} | {v['cpu']:.2f} | {v['rss'] / 1e6:.0f} | {size} | "
                   f"{v['wall'] / ref['wall']:.2f} | {v['cpu'] / ref['cpu']:.2f} |")
+        print()
+    if "jobs" in r:
+        j = r["jobs"]
+        ref = next(iter(j.values()))
+        print("the same stocks minute days converted one after another and two at a time, whole processes\n")
+        print("| command | wall s | CPU s | peak RSS MB | wall / --jobs 1 |")
+        print("|---|---:|---:|---:|---:|")
+        for k, v in j.items():
+            print(f"| {k} | {v['wall']:.2f} | {v['cpu']:.2f} | {v['rss'] / 1e6:.0f} | {v['wall'] / ref['wall']:.2f} |")
         print()
     for key, title in (("scan", f"one ticker ({r['ticker']}) from {r['days']} stocks minute days, all columns, best of {r['runs']}"),
                        ("sum", f"sum of {r['column']} over every row of {r['days']} stocks minute days, best of {r['runs']}")):
@@ -341,6 +386,66 @@ def print_tables(r):
         for k, v in s.items():
             print(f"| {k} | {v['seconds'] * 1000:.2f} | {v['rows']:,} | {v['seconds'] / ref:.1f} |")
         print()
+
+    t = targets(r)
+    if t:
+        print("against the targets of the speed issue (this run only; ratios of best runs)\n")
+        print("| target | measured | met |")
+        print("|---|---|---|")
+        for what, got, ok in t:
+            print(f"| {what} | {got} | {'yes' if ok else 'no'} |")
+        print()
+
+
+def targets(r):
+    """(target, measured, met) for each target whose figures this run has."""
+    out = []
+    peers = ("polars", "DuckDB", "pyarrow")
+    c = r.get("convert")
+    if c:
+        f = c["ffcol convert"]
+        if "igzip -dc (inflate floor)" in c:
+            x = f["wall"] / c["igzip -dc (inflate floor)"]["wall"]
+            out.append(("convert <= 1.5 x `igzip -dc`", f"{x:.2f} x ({f['wall']:.2f} vs {c['igzip -dc (inflate floor)']['wall']:.2f} s)",
+                        x <= 1.5))
+        if "pigz -dc (inflate floor)" in c:
+            z = c["ffcol convert --inflate zlib"]["wall"]
+            x = z / c["pigz -dc (inflate floor)"]["wall"]
+            out.append(("`convert --inflate zlib` <= 1.15 x `pigz -dc`",
+                        f"{x:.2f} x ({z:.2f} vs {c['pigz -dc (inflate floor)']['wall']:.2f} s)", x <= 1.15))
+        fastest = min(peers, key=lambda k: c[k]["wall"])
+        x = c[fastest]["wall"] / f["wall"]
+        out.append(("convert >= 4 x faster than the fastest peer", f"{x:.2f} x ({fastest} {c[fastest]['wall']:.2f} s)", x >= 4))
+        big = c["ffcol convert, 2 x the rows"]["rss"]
+        out.append(("peak RSS <= 200 MB, and a 2 x larger day not 2 x the memory",
+                    f"{f['rss'] / 1e6:.0f} MB; {big / 1e6:.0f} MB at 2 x the rows ({big / f['rss']:.2f} x)",
+                    f["rss"] <= 200e6 and big < 2 * f["rss"]))
+        x = f["bytes"] / c["pyarrow"]["bytes"]
+        out.append(("`.ffc` <= 0.5 x pyarrow's Parquet (zstd)", f"{x:.2f} x ({f['bytes'] / 1e6:.1f} vs {c['pyarrow']['bytes'] / 1e6:.1f} MB)",
+                    x <= 0.5))
+    j = r.get("jobs")
+    if j and len(j) == 2:
+        one, two = j.values()
+        x = two["wall"] / one["wall"]
+        out.append(("`--jobs 2` <= 0.6 x one after another", f"{x:.2f} x ({two['wall']:.2f} vs {one['wall']:.2f} s)", x <= 0.6))
+    s = r.get("scan")
+    if s:
+        lib = s["ffcol (library)"]["seconds"]
+        fastest = min(peers, key=lambda k: s[k]["seconds"])
+        peer = s[fastest]["seconds"]
+        out.append(("one ticker, library >= 20 x faster than the fastest peer",
+                    f"{peer / lib:.1f} x ({lib * 1000:.2f} vs {fastest} {peer * 1000:.2f} ms)", peer / lib >= 20))
+        proc = s["ffcol scan --format csv (process)"]["seconds"]
+        out.append(("`ffcol scan` process faster than that peer in-process",
+                    f"{proc * 1000:.2f} vs {peer * 1000:.2f} ms", proc < peer))
+    m = r.get("sum")
+    if m:
+        lib = m["ffcol (library)"]["seconds"]
+        fastest = min(peers, key=lambda k: m[k]["seconds"])
+        x = m[fastest]["seconds"] / lib
+        out.append(("sum of a column >= 2 x faster than the fastest peer",
+                    f"{x:.1f} x ({lib * 1000:.1f} vs {fastest} {m[fastest]['seconds'] * 1000:.1f} ms)", x >= 2))
+    return out
 
 
 if __name__ == "__main__":

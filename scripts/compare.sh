@@ -22,6 +22,7 @@ done
 
 need=()
 command -v pigz >/dev/null || need+=(pigz)
+command -v igzip >/dev/null || need+=(isal)  # igzip, ISA-L's gzip: the faster inflate floor
 [[ -x /usr/bin/time ]] || need+=(time)
 command -v gzip >/dev/null || need+=(gzip)
 pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
