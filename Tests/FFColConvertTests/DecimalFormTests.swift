@@ -93,6 +93,39 @@ final class DecimalFormTests: XCTestCase {
         XCTAssertEqual(checked, 2 * 15 * 16)
     }
 
+    /// Random short texts of digits, dots, signs, exponents and other bytes, followed by a
+    /// comma or anything else: the fast paths give what the general path gives (the same value
+    /// and next field, or both an error), including where a number ends inside the first
+    /// 8-byte word and where it runs past it.
+    func testFastPathsAgreeWithTheGeneralPathOnRandomText() throws {
+        var g = MiniCSV(seed: 21)
+        var parser = CSVParser(fileName: "t")
+        let alphabet = Array(("0123456789" + "0123456789" + "0123456789" + "...,,-+eEx \r\n").utf8)
+        var accepted = 0
+        for _ in 0..<200_000 {
+            var bytes = (0..<(1 + g.below(12))).map { _ in alphabet[g.below(alphabet.count)] }
+            bytes += Array((g.below(4) == 0 ? "7" : ",1759152600000000000,1\n").utf8)
+            bytes += Array(repeating: UInt8(ascii: "9"), count: g.below(2) == 0 ? 0 : 20)
+            bytes.withUnsafeBufferPointer { b in
+                let end = b.baseAddress! + b.count
+                var p0 = b.baseAddress!
+                let general = Result { try parser.parseFloatGeneral(&p0, end, field: 2) }
+                var p1 = b.baseAddress!
+                let fast = Result { try parser.parseFloat(&p1, end, field: 2) }
+                let text = String(decoding: b, as: UTF8.self)
+                switch (fast, general) {
+                case let (.success(a), .success(c)):
+                    XCTAssertEqual(a, c, text)
+                    XCTAssertEqual(p1, p0, text)
+                    accepted += 1
+                case (.failure, .failure): break
+                default: XCTFail("\(text): \(fast) vs \(general)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(accepted, 20_000)
+    }
+
     func testIntegersMatchSwift() throws {
         var g = MiniCSV(seed: 13)
         var parser = CSVParser(fileName: "t")
