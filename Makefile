@@ -19,6 +19,7 @@ test:
 # package-benchmark suite (Benchmarks/); sizes via FFCOL_BENCH_* (docs/PERFORMANCE.md),
 # extra arguments via BENCH_ARGS, e.g. BENCH_ARGS="--filter Convert.*"
 bench:
+	scripts/setup.sh
 	swift package --package-path Benchmarks --scratch-path Benchmarks/.build-bench benchmark $(BENCH_ARGS)
 
 # ffcol next to polars, DuckDB and pyarrow (scripts/compare.sh --help)

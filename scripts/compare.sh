@@ -6,7 +6,8 @@
 #   scripts/compare.sh --full          # real sizes: 5.5M options rows, 20 days of 4M rows
 #   scripts/compare.sh --help          # every option (scripts/compare.py)
 #
-# Builds ffcol and compare-reader (release, for this machine's CPU: scripts/cpu-flags.sh; build
+# Installs what is missing (scripts/setup.sh, then isal for igzip and time), builds ffcol and
+# compare-reader (release, for this machine's CPU: scripts/cpu-flags.sh; build
 # folders .build-bench-release and Benchmarks/.build-compare, apart from `make bench`'s
 # Benchmarks/.build-bench, which builds without the CPU flags), installs pyarrow, polars and
 # duckdb into .venv-compare/, caches generated files under compare-data/ (or --dir), then
@@ -20,14 +21,11 @@ for a in "$@"; do
     fi
 done
 
+# What building ffcol needs (C libraries, pigz, python3-venv), then what only this script uses.
+scripts/setup.sh
 need=()
-command -v pigz >/dev/null || need+=(pigz)
 command -v igzip >/dev/null || need+=(isal)  # igzip, ISA-L's gzip: the faster inflate floor
 [[ -x /usr/bin/time ]] || need+=(time)
-command -v gzip >/dev/null || need+=(gzip)
-pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
-pkg-config --exists libzstd 2>/dev/null || need+=(libzstd-dev)
-pkg-config --exists libcurl 2>/dev/null || need+=(libcurl4-openssl-dev)
 if ((${#need[@]})); then
     echo "[compare] installing ${need[*]}" >&2
     SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
