@@ -70,21 +70,7 @@ final class DecimalFormTests: XCTestCase {
                 for dot in [false, true] {
                     for fp in dot ? digits : [""] {
                         let text = sign + ip + (dot ? "." : "") + fp
-                        let bytes = Array((text + ",1759152600000000000,1\n").utf8)
-                        bytes.withUnsafeBufferPointer { b in
-                            let end = b.baseAddress! + b.count
-                            var p0 = b.baseAddress!
-                            let general = Result { try parser.parseFloatGeneral(&p0, end, field: 2) }
-                            var p1 = b.baseAddress!
-                            let fast = Result { try parser.parseFloat(&p1, end, field: 2) }
-                            switch (fast, general) {
-                            case let (.success(a), .success(b)):
-                                XCTAssertEqual(a, b, text)
-                                XCTAssertEqual(p1, p0, text)
-                            case (.failure, .failure): break
-                            default: XCTFail("\(text): \(fast) vs \(general)")
-                            }
-                        }
+                        _ = fastAgreesWithGeneral(Array((text + ",1759152600000000000,1\n").utf8), &parser)
                         checked += 1
                     }
                 }
@@ -106,24 +92,33 @@ final class DecimalFormTests: XCTestCase {
             var bytes = (0..<(1 + g.below(12))).map { _ in alphabet[g.below(alphabet.count)] }
             bytes += Array((g.below(4) == 0 ? "7" : ",1759152600000000000,1\n").utf8)
             bytes += Array(repeating: UInt8(ascii: "9"), count: g.below(2) == 0 ? 0 : 20)
-            bytes.withUnsafeBufferPointer { b in
-                let end = b.baseAddress! + b.count
-                var p0 = b.baseAddress!
-                let general = Result { try parser.parseFloatGeneral(&p0, end, field: 2) }
-                var p1 = b.baseAddress!
-                let fast = Result { try parser.parseFloat(&p1, end, field: 2) }
-                let text = String(decoding: b, as: UTF8.self)
-                switch (fast, general) {
-                case let (.success(a), .success(c)):
-                    XCTAssertEqual(a, c, text)
-                    XCTAssertEqual(p1, p0, text)
-                    accepted += 1
-                case (.failure, .failure): break
-                default: XCTFail("\(text): \(fast) vs \(general)")
-                }
-            }
+            if fastAgreesWithGeneral(bytes, &parser) { accepted += 1 }
         }
         XCTAssertGreaterThan(accepted, 20_000)
+    }
+
+    /// Parses `bytes` as a Float64 field with `parseFloat` (fast paths first) and with
+    /// `parseFloatGeneral`; asserts the same value and next field, or that both fail. Returns
+    /// whether they parsed.
+    func fastAgreesWithGeneral(_ bytes: [UInt8], _ parser: inout CSVParser) -> Bool {
+        bytes.withUnsafeBufferPointer { b in
+            let end = b.baseAddress! + b.count
+            var p0 = b.baseAddress!
+            let general = Result { try parser.parseFloatGeneral(&p0, end, field: 2) }
+            var p1 = b.baseAddress!
+            let fast = Result { try parser.parseFloat(&p1, end, field: 2) }
+            let text = String(decoding: b, as: UTF8.self)
+            switch (fast, general) {
+            case let (.success(a), .success(c)):
+                XCTAssertEqual(a, c, text)
+                XCTAssertEqual(p1, p0, text)
+                return true
+            case (.failure, .failure): return false
+            default:
+                XCTFail("\(text): \(fast) vs \(general)")
+                return false
+            }
+        }
     }
 
     func testIntegersMatchSwift() throws {
