@@ -249,7 +249,7 @@ def main():
                  ("pyarrow", py_child(PYARROW_CONVERT, opt_gz, f"{out}/pyarrow.parquet"), f"{out}/pyarrow.parquet"),
                  ("gzip -dc (inflate floor)", ["gzip", "-dc", opt_gz], None)]
         for tool in ("pigz", "igzip"):
-            if shutil_which(tool):
+            if shutil.which(tool):
                 tools.append((f"{tool} -dc (inflate floor)", [tool, "-dc", opt_gz], None))
             else:
                 log(f"{tool} not found: no {tool} -dc row (scripts/compare.sh installs it)")
@@ -280,6 +280,8 @@ def main():
 
         conv = {name: best_round(name, target) for name, _, target in tools}
         jobs_res = {name: best_round(name, None) for name, _, _ in jobs_tools}
+        for _, _, folder in jobs_tools:
+            shutil.rmtree(folder, ignore_errors=True)  # 10 days of .ffc twice: not kept
         # Every Parquet file has the rows of the CSV.
         import pyarrow.parquet as pq
         for name in ("polars", "duckdb", "pyarrow"):
@@ -327,10 +329,6 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=2)
-
-
-def shutil_which(name):
-    return shutil.which(name)
 
 
 def versions():
