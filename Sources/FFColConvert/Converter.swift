@@ -274,14 +274,9 @@ final class BlockPipe: @unchecked Sendable {
     /// (handed to the consumer by `pop`), or `cancel`.
     func fill(from inflater: InflateStream) -> Worker {
         Worker(name: "ffcol-inflate") {
-            do {
-                while let buf = self.takeFree() {
-                    let n = try inflater.read(into: buf)
-                    if n == 0 { self.finish(error: nil, returning: buf); return }
-                    self.push(buf, count: n)
-                }
-            } catch {
-                self.finish(error: error, returning: nil)
+            while let buf = self.takeFree() {
+                let (n, failure) = BlockPipe.read(inflater, into: buf)
+                guard self.monitor.locked({ self.recordLocked(buf, n, failure) }) else { return }
             }
         }
     }
@@ -298,18 +293,29 @@ final class BlockPipe: @unchecked Sendable {
         guard let inflater = shared, !inflating, !finished, !cancelled, let buf = free.popLast() else { return false }
         inflating = true
         monitor.unlock()
-        var n = 0
-        var failure: Error?
-        do { n = try inflater.read(into: buf) } catch { failure = error }
+        let (n, failure) = BlockPipe.read(inflater, into: buf)
         monitor.lock()
         inflating = false
-        if failure != nil || n == 0 {
+        _ = recordLocked(buf, n, failure)
+        return true
+    }
+
+    /// One block read from `inflater`: its byte count (0 at the end), or the error.
+    private static func read(_ inflater: InflateStream, into buf: UnsafeMutableRawBufferPointer) -> (Int, Error?) {
+        do { return (try inflater.read(into: buf), nil) } catch { return (0, error) }
+    }
+
+    /// Hands the consumer block `buf` with `n` bytes, or, at the end of the stream (`n` 0) or
+    /// on `failure`, returns `buf` and ends the pipe with the error; returns whether the stream
+    /// goes on. Called with the monitor locked.
+    private func recordLocked(_ buf: UnsafeMutableRawBufferPointer, _ n: Int, _ failure: Error?) -> Bool {
+        defer { monitor.broadcast() }
+        guard failure == nil, n > 0 else {
             free.append(buf)
             finished = true; error = failure
-        } else {
-            full.append((buf, n))
+            return false
         }
-        monitor.broadcast()
+        full.append((buf, n))
         return true
     }
 
@@ -318,16 +324,6 @@ final class BlockPipe: @unchecked Sendable {
         monitor.lock(); defer { monitor.unlock() }
         while free.isEmpty && !cancelled { monitor.wait() }
         return cancelled ? nil : free.removeLast()
-    }
-    func push(_ b: UnsafeMutableRawBufferPointer, count: Int) {
-        monitor.locked { full.append((b, count)); monitor.broadcast() }
-    }
-    func finish(error: Error?, returning b: UnsafeMutableRawBufferPointer?) {
-        monitor.locked {
-            if let b = b { free.append(b) }
-            finished = true; self.error = error
-            monitor.broadcast()
-        }
     }
     /// Consumer: the next filled buffer, nil at the end; throws the inflate error. With a
     /// shared stream, inflates the next block itself when none is ready and no other thread is
