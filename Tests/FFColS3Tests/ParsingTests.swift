@@ -158,9 +158,3 @@ final class ParsingTests: XCTestCase {
         }
     }
 }
-
-func makeTempDir() throws -> String {
-    let path = NSTemporaryDirectory() + "ffcol-test-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
