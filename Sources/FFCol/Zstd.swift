@@ -17,7 +17,13 @@ public final class ZstdCompressor {
     /// this initializer return nil) to ZSTD_ps_disable (2): the frames stay standard zstd frames that
     /// any decoder reads; the literals (bytes no match covers) are copied instead of
     /// Huffman-decoded, which is faster to decode and larger where they compress well.
-    public init?(level: Int32 = 3, rawLiterals: Bool) {
+    ///
+    /// `acceleration` (levels 1 and 2, Huffman-coded literals only; 0: none) makes zstd's fast
+    /// strategy skip ahead faster where it finds no match (ZSTD_c_targetLength, its
+    /// acceleration factor). The literals stay Huffman-coded: the strategy would turn that
+    /// off by itself once it accelerates, so ZSTD_c_literalCompressionMode is set to
+    /// ZSTD_ps_enable (1); where libzstd refuses that, there is no acceleration.
+    public init?(level: Int32 = 3, rawLiterals: Bool, acceleration: Int32 = 0) {
         guard let c = ZSTD_createCCtx() else { fatalError("ZSTD_createCCtx: out of memory") }
         cctx = c
         self.level = level
@@ -29,6 +35,9 @@ public final class ZstdCompressor {
         if level <= 2 { _ = ZSTD_CCtx_setParameter(c, ZSTD_c_minMatch, 7) }
         if rawLiterals {
             guard ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_cParameter(rawValue: 1002), 2)) == 0 else { return nil }
+        } else if acceleration > 0, level <= 2,
+                  ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_cParameter(rawValue: 1002), 1)) == 0 {
+            _ = ZSTD_CCtx_setParameter(c, ZSTD_c_targetLength, acceleration)
         }
     }
 

@@ -27,10 +27,23 @@ struct FloatForm {
 /// `probeInterval`-th chunk a slot's block is compressed both ways, and the slot keeps raw
 /// literals until the next probe if they cost at most `rawLiteralAllowance` more bytes (high
 /// entropy bytes, like the low bytes of volumes, gain little from Huffman coding).
+///
+/// Blocks that keep Huffman-coded literals are compressed with acceleration
+/// (`huffmanAcceleration`): they are mostly literals, so zstd skipping ahead faster where it
+/// finds no match costs few bytes. The probe compares raw literals against the unaccelerated
+/// frame, so which slots keep Huffman coding does not depend on the acceleration.
 final class ChunkEncoder {
+    /// Huffman-coded literals, accelerated.
     let compressor: ZstdCompressor
+    /// Huffman-coded literals, not accelerated: the probe's side of the comparison.
+    let probeCompressor: ZstdCompressor
     /// The same level with raw literals; nil if libzstd does not take the parameter.
     let rawLiteralCompressor: ZstdCompressor?
+    /// zstd's acceleration factor for Huffman-literal blocks at levels 1 and 2. On the
+    /// options minute day's blocks, one thread (docs/PERFORMANCE.md): 0 -> 4 is 140 -> 117 ms
+    /// for the same bytes; on a stocks minute day 97 -> 84 ms for 0.8% more of those blocks'
+    /// bytes (8: 109 ms, +0.4% on options; 79 ms, +2.2% on stocks).
+    static let huffmanAcceleration: Int32 = 4
     static let probeInterval = 32
     static let rawLiteralAllowance = 1.30
     /// Per slot (0 ticker directory, 1...5 Float64 columns, 6...7 Int64 columns): raw literals.
@@ -62,7 +75,9 @@ final class ChunkEncoder {
     init(level: Int32, pageRows: Int? = ConvertOptions.defaultPageRows) {
         precondition(pageRows.map { $0 > 0 } ?? true, "pages need rows")
         self.pageRows = pageRows
-        compressor = ZstdCompressor(level: level)
+        // Safe: setting the level never fails (zstd clamps it); raw literals are not asked for.
+        compressor = ZstdCompressor(level: level, rawLiterals: false, acceleration: Self.huffmanAcceleration)!
+        probeCompressor = ZstdCompressor(level: level)
         rawLiteralCompressor = ZstdCompressor(level: level, rawLiterals: true)
     }
     deinit {
@@ -236,7 +251,7 @@ final class ChunkEncoder {
     private func store(slot: Int, probe: Bool, into dest: inout [UInt8]) -> BlockRef {
         let raw = enc.bytes
         if let alt = rawLiteralCompressor, probe {
-            raw.withUnsafeBytes { compressor.compress($0, into: &packed) }
+            raw.withUnsafeBytes { probeCompressor.compress($0, into: &packed) }
             raw.withUnsafeBytes { alt.compress($0, into: &packedRaw) }
             rawLiterals[slot] = Double(packedRaw.count) <= Double(packed.count) * Self.rawLiteralAllowance
             if rawLiterals[slot] { swap(&packed, &packedRaw) }
