@@ -71,26 +71,44 @@ final class ColumnStorage: @unchecked Sendable {
     }
 }
 
+/// The runs of a `Rows`: the names one after another and, per run, where its name and its
+/// rows end. Fixed capacities; `Rows` replaces the storage with a larger one when it is full.
+/// The pointers are `let` (no exclusivity bookkeeping per write, as in `ColumnStorage`).
+final class RunStorage: @unchecked Sendable {
+    let nameCapacity: Int
+    let runCapacity: Int
+    let names: UnsafeMutablePointer<UInt8>
+    let nameEnds: UnsafeMutablePointer<UInt32>
+    let rowEnds: UnsafeMutablePointer<UInt32>
+
+    init(nameCapacity: Int, runCapacity: Int) {
+        self.nameCapacity = max(nameCapacity, 256)
+        self.runCapacity = max(runCapacity, 16)
+        names = .allocate(capacity: self.nameCapacity)
+        nameEnds = .allocate(capacity: self.runCapacity)
+        rowEnds = .allocate(capacity: self.runCapacity)
+    }
+    deinit { names.deallocate(); nameEnds.deallocate(); rowEnds.deallocate() }
+}
+
 /// Rows held in per-column buffers, with runs of equal tickers.
 ///
-/// Invariants: `0 <= count <= storage.capacity`; `nameEnds` and `rowEnds` have one entry per
-/// run, strictly increasing; after `closeRun()`, the last row end equals `count`. The names
-/// are `names[0..<namesCount]` (the array is kept longer, so that a new name is copied in
-/// without growing it).
+/// Invariants: `0 <= count <= storage.capacity`; `runs.nameEnds` and `runs.rowEnds` have
+/// `runCount` entries, strictly increasing; the names are `runs.names[0..<namesCount]`. While a
+/// run is open its row end holds the row it started at; `closeRun()` sets it to `count`, and
+/// after it the last row end equals `count`.
 /// The storage is a reference: a `Rows` handed to the writer must not be appended to again
 /// (the writer hands back a different, empty one).
 public struct Rows {
     var storage: ColumnStorage
     private(set) var count = 0
-    var names: [UInt8]
+    private(set) var runs: RunStorage
+    private(set) var runCount = 0
     private(set) var namesCount = 0
-    var nameEnds: [UInt32] = []
-    var rowEnds: [UInt32] = []
 
     init(capacity: Int) {
         storage = ColumnStorage(capacity: capacity)
-        names = [UInt8](repeating: 0, count: max(256, min(capacity, 1 << 16)))
-        nameEnds.reserveCapacity(1024); rowEnds.reserveCapacity(1024)
+        runs = RunStorage(nameCapacity: min(capacity, 1 << 16), runCapacity: 1024)
     }
 
     var isEmpty: Bool { count == 0 }
@@ -102,10 +120,23 @@ public struct Rows {
     var windowStart: UnsafeMutableBufferPointer<Int64> { .init(start: storage.windowStart, count: count) }
     var transactions: UnsafeMutableBufferPointer<Int64> { .init(start: storage.transactions, count: count) }
 
+    /// The name of run `k < runCount`.
+    @inline(__always) func name(_ k: Int) -> UnsafeRawBufferPointer {
+        let s = k == 0 ? 0 : Int(runs.nameEnds[k &- 1])
+        // Safe: the names of runs 0..<runCount lie inside runs.names[0..<namesCount].
+        return UnsafeRawBufferPointer(start: runs.names + s, count: Int(runs.nameEnds[k]) &- s)
+    }
+    /// The rows of run `k < runCount` (closed runs only).
+    @inline(__always) func rowRange(_ k: Int) -> Range<Int> { (k == 0 ? 0 : Int(runs.rowEnds[k &- 1]))..<Int(runs.rowEnds[k]) }
+
+    /// The current (last) run's name; empty when there is no run.
+    @inline(__always) var lastName: UnsafeRawBufferPointer {
+        runCount == 0 ? UnsafeRawBufferPointer(start: runs.names, count: 0) : name(runCount &- 1)
+    }
+
     mutating func removeAll() {
         count = 0
-        namesCount = 0; nameEnds.removeAll(keepingCapacity: true)
-        rowEnds.removeAll(keepingCapacity: true)
+        namesCount = 0; runCount = 0
     }
 
     @inline(never) mutating func grow() {
@@ -116,6 +147,16 @@ public struct Rows {
         }
         for k in 0..<2 { bigger.ints[k].update(from: storage.ints[k], count: count) }
         storage = bigger
+    }
+
+    /// Room for one more run and `nameBytes` more bytes of names.
+    @inline(never) mutating func growRuns(nameBytes: Int) {
+        let bigger = RunStorage(nameCapacity: max(runs.nameCapacity * 2, namesCount + nameBytes),
+                                runCapacity: runCount < runs.runCapacity ? runs.runCapacity : runs.runCapacity * 2)
+        bigger.names.update(from: runs.names, count: namesCount)
+        bigger.nameEnds.update(from: runs.nameEnds, count: runCount)
+        bigger.rowEnds.update(from: runs.rowEnds, count: runCount)
+        runs = bigger
     }
 
     @inline(__always) mutating func appendValues(_ v: ParsedFloat, _ o: ParsedFloat, _ c: ParsedFloat, _ h: ParsedFloat,
@@ -131,38 +172,31 @@ public struct Rows {
 
     /// Ends the current run at `count`.
     @inline(__always) mutating func closeRun() {
-        if !rowEnds.isEmpty { rowEnds[rowEnds.count - 1] = UInt32(count) }
+        // Safe: runCount - 1 < runCapacity.
+        if runCount > 0 { runs.rowEnds[runCount &- 1] = UInt32(count) }
     }
 
     /// Starts a run of ticker `t` at the next row (closing the previous run).
     @inline(__always) mutating func startRun(_ t: UnsafeRawBufferPointer) {
         closeRun()
-        // Copied into the array's spare room (Array.append cost more than the rest of a new
-        // ticker's row).
-        if namesCount &+ t.count > names.count { names.append(contentsOf: repeatElement(0, count: max(names.count, t.count))) }
-        let at = namesCount
-        // Safe: at + t.count <= names.count after the check above.
-        names.withUnsafeMutableBytes { nb in
-            if let src = t.baseAddress { (nb.baseAddress! + at).copyMemory(from: src, byteCount: t.count) }
-        }
-        namesCount = at &+ t.count
-        nameEnds.append(UInt32(namesCount))
-        rowEnds.append(UInt32(count))
+        if namesCount &+ t.count > runs.nameCapacity || runCount == runs.runCapacity { growRuns(nameBytes: t.count) }
+        let r = runs
+        // Safe: namesCount + t.count <= nameCapacity and runCount < runCapacity after the check above.
+        if let src = t.baseAddress { UnsafeMutableRawPointer(r.names + namesCount).copyMemory(from: src, byteCount: t.count) }
+        namesCount &+= t.count
+        r.nameEnds[runCount] = UInt32(namesCount)
+        r.rowEnds[runCount] = UInt32(count)
+        runCount &+= 1
     }
-
-    /// Start of the last run's name in `names`.
-    @inline(__always) var lastNameStart: Int { nameEnds.count > 1 ? Int(nameEnds[nameEnds.count - 2]) : 0 }
 
     /// Hands the columns to `body` as one chunk. The last run must be closed.
     func withColumns<T>(_ body: (ColumnsView, UnsafeRawBufferPointer, UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) throws -> T) rethrows -> T {
-        precondition(rowEnds.last.map { Int($0) == count } ?? (count == 0), "the last run is not closed")
+        precondition(runCount > 0 ? Int(runs.rowEnds[runCount - 1]) == count : count == 0, "the last run is not closed")
         let m = storage.mantissas.map { UnsafeBufferPointer(start: $0, count: count) }
         let k = storage.scales.map { UnsafeBufferPointer(start: $0, count: count) }
         let i = storage.ints.map { UnsafeBufferPointer(start: $0, count: count) }
-        return try names.withUnsafeBytes { nb in try nameEnds.withUnsafeBufferPointer { ne in
-            try rowEnds.withUnsafeBufferPointer { re in
-                try body(ColumnsView(mantissas: m, scales: k, ints: i), UnsafeRawBufferPointer(rebasing: nb[0..<namesCount]), ne, re)
-            } } }
+        return try body(ColumnsView(mantissas: m, scales: k, ints: i), UnsafeRawBufferPointer(start: runs.names, count: namesCount),
+                        UnsafeBufferPointer(start: runs.nameEnds, count: runCount), UnsafeBufferPointer(start: runs.rowEnds, count: runCount))
     }
 }
 
@@ -219,19 +253,15 @@ public struct RowSink {
 
     /// Byte comparison of the current (last) run's ticker with `t`: <0, 0, >0.
     @inline(__always) func compareLast(_ t: UnsafeRawBufferPointer) -> Int {
-        let start = rows.lastNameStart
-        let len = rows.namesCount - start
-        return rows.names.withUnsafeBytes { nb in
-            // Safe: start..<namesCount is the last run's name, inside the array.
-            let r = memcmp(nb.baseAddress! + start, t.baseAddress!, min(len, t.count))
-            if r != 0 { return Int(r) }
-            return len - t.count
-        }
+        let last = rows.lastName
+        // Safe: both buffers hold at least min(last.count, t.count) bytes.
+        let r = memcmp(last.baseAddress!, t.baseAddress!, min(last.count, t.count))
+        if r != 0 { return Int(r) }
+        return last.count - t.count
     }
 
     @inline(__always) func lastRootDiffers(_ t: UnsafeRawBufferPointer) -> Bool {
-        let start = rows.lastNameStart
-        return rows.names.withUnsafeBytes { nb in !sameRoot(UnsafeRawBufferPointer(rebasing: nb[start..<rows.namesCount]), t) }
+        !sameRoot(rows.lastName, t)
     }
 
     /// Appends one row of Doubles.
@@ -260,12 +290,11 @@ public struct RowSink {
 
     /// Whether `t` is the current (last) run's ticker.
     @inline(__always) func sameTickerAsLast(_ t: UnsafeRawBufferPointer) -> Bool {
-        guard !rows.nameEnds.isEmpty else { return false }
-        let start = rows.lastNameStart
-        let len = rows.namesCount - start
-        guard len == t.count else { return false }
-        // Safe: start..<namesCount is the last run's name, inside the array; t has len bytes.
-        return rows.names.withUnsafeBytes { nb in memcmp(nb.baseAddress! + start, t.baseAddress!, len) == 0 }
+        guard rows.runCount > 0 else { return false }
+        let last = rows.lastName
+        guard last.count == t.count else { return false }
+        // Safe: both buffers hold t.count bytes.
+        return memcmp(last.baseAddress!, t.baseAddress!, t.count) == 0
     }
 
     @inline(never)
@@ -286,7 +315,7 @@ public struct RowSink {
     mutating func appendUnchecked(ticker t: UnsafeRawBufferPointer, volume v: ParsedFloat, open o: ParsedFloat, close c: ParsedFloat,
                                   high h: ParsedFloat, low l: ParsedFloat, windowStart ts: Int64, transactions n: Int64) throws {
         // cmp < 0: the new ticker sorts after the current one (in order).
-        let cmp = rows.nameEnds.isEmpty ? -1 : compareLast(t)
+        let cmp = rows.runCount == 0 ? -1 : compareLast(t)
         if cmp == 0 {
             if ts < lastTs {
                 if sorted { try becomeUnsorted() }
@@ -319,17 +348,13 @@ public struct RowSink {
         let savedCount = rowCount
         rowCount = 0
         try writer.writer.takeBack(into: &self)
-        var rs = 0
-        for (k, ne) in pending.nameEnds.enumerated() {
-            let ns = k == 0 ? 0 : Int(pending.nameEnds[k - 1])
-            try pending.names[ns..<Int(ne)].withUnsafeBytes { nb in
-                for j in rs..<Int(pending.rowEnds[k]) {
-                    try appendUnchecked(ticker: nb, volume: pending.float(0, j), open: pending.float(1, j), close: pending.float(2, j),
-                                        high: pending.float(3, j), low: pending.float(4, j), windowStart: pending.windowStart[j],
-                                        transactions: pending.transactions[j])
-                }
+        for k in 0..<pending.runCount {
+            let nb = pending.name(k)
+            for j in pending.rowRange(k) {
+                try appendUnchecked(ticker: nb, volume: pending.float(0, j), open: pending.float(1, j), close: pending.float(2, j),
+                                    high: pending.float(3, j), low: pending.float(4, j), windowStart: pending.windowStart[j],
+                                    transactions: pending.transactions[j])
             }
-            rs = Int(pending.rowEnds[k])
         }
         precondition(rowCount == savedCount, "read-back lost rows")
     }
@@ -353,8 +378,8 @@ public struct RowSink {
         rows.closeRun()
         let r = rows
         rows = Rows(capacity: 0)
-        let runCount = r.nameEnds.count
-        func name(_ k: Int) -> ArraySlice<UInt8> { r.names[(k == 0 ? 0 : Int(r.nameEnds[k - 1]))..<Int(r.nameEnds[k])] }
+        let runCount = r.runCount
+        func name(_ k: Int) -> UnsafeRawBufferPointer { r.name(k) }
         var runs = Array(0..<runCount)
         runs.sort { a, b in
             let x = name(a), y = name(b)
@@ -374,8 +399,7 @@ public struct RowSink {
             var prev = Int64.min
             for k in i..<j {
                 let run = runs[k]
-                let rs = run == 0 ? 0 : Int(r.rowEnds[run - 1])
-                for row in rs..<Int(r.rowEnds[run]) {
+                for row in r.rowRange(run) {
                     if r.windowStart[row] < prev { needSort = true }
                     prev = r.windowStart[row]
                     perm.append(row)
@@ -400,9 +424,7 @@ public struct RowSink {
             let ns = t == 0 ? 0 : Int(outNameEnds[t - 1])
             try outNames[ns..<Int(outNameEnds[t])].withUnsafeBytes { tb in
                 if chunk.count >= targetRows {
-                    let differs = chunk.names.withUnsafeBytes { cb in
-                        !sameRoot(UnsafeRawBufferPointer(rebasing: cb[chunk.lastNameStart..<chunk.namesCount]), tb)
-                    }
+                    let differs = !sameRoot(chunk.lastName, tb)
                     if differs || chunk.count >= targetRows * RowSink.rootSpanFactor { chunk.closeRun(); chunk = try writer.submit(chunk) }
                 }
                 chunk.startRun(tb)
