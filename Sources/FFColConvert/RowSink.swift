@@ -498,7 +498,11 @@ final class AsyncChunkWriter: @unchecked Sendable {
             }
             if let pipe = pipe, pipe.inflateNextLocked() { continue }
             if stopped { break }
+            // Nothing to encode, and no block to inflate now: the thread inflating one hands
+            // the stream over (see BlockPipe.inflateNextLocked).
+            pipe?.helperWaiting = true
             monitor.wait()
+            pipe?.helperWaiting = false
         }
         monitor.unlock()
     }
