@@ -7,15 +7,7 @@ import FFCol
 final class BlockPipeTests: XCTestCase {
     let date = TradingDate("2025-09-29")!
 
-    func sample(rows: Int) throws -> (csv: [UInt8], gzip: [UInt8]) {
-        var csv: [UInt8] = []
-        _ = try Synth.generate(SynthOptions(dataset: .optionsMinute, date: date, rows: rows)) { csv.append(contentsOf: $0) }
-        var gz: [UInt8] = []
-        let w = try GzipWriter(sink: { gz.append(contentsOf: $0) }, level: 1)
-        try csv.withUnsafeBytes { try w.write($0) }
-        try w.close()
-        return (csv, gz)
-    }
+    func sample(rows: Int) throws -> (csv: [UInt8], gzip: [UInt8]) { try optionsSample(rows: rows, date: date) }
 
     /// Pops every block of `pipe`, returning the bytes and each block's size.
     func drain(_ pipe: BlockPipe) throws -> (bytes: [UInt8], sizes: [Int]) {

@@ -9,15 +9,7 @@ import Glibc
 final class StagesTests: XCTestCase {
     let date = TradingDate("2025-09-29")!
 
-    func sample(rows: Int) throws -> (csv: [UInt8], gzip: [UInt8]) {
-        var csv: [UInt8] = []
-        _ = try Synth.generate(SynthOptions(dataset: .optionsMinute, date: date, rows: rows)) { csv.append(contentsOf: $0) }
-        var gz: [UInt8] = []
-        let w = try GzipWriter(sink: { gz.append(contentsOf: $0) }, level: 1)
-        try csv.withUnsafeBytes { try w.write($0) }
-        try w.close()
-        return (csv, gz)
-    }
+    func sample(rows: Int) throws -> (csv: [UInt8], gzip: [UInt8]) { try optionsSample(rows: rows, date: date) }
 
     func leftovers() -> [String] {
         let tmp = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"

@@ -251,3 +251,14 @@ func readText(_ path: String) -> String {
     defer { try? h.close() }
     return String(decoding: h.readDataToEndOfFile(), as: UTF8.self)
 }
+
+/// A generated options minute day of `rows` rows on `date`: its CSV and the same bytes gzipped.
+func optionsSample(rows: Int, date: TradingDate) throws -> (csv: [UInt8], gzip: [UInt8]) {
+    var csv: [UInt8] = []
+    _ = try Synth.generate(SynthOptions(dataset: .optionsMinute, date: date, rows: rows)) { csv.append(contentsOf: $0) }
+    var gz: [UInt8] = []
+    let w = try GzipWriter(sink: { gz.append(contentsOf: $0) }, level: 1)
+    try csv.withUnsafeBytes { try w.write($0) }
+    try w.close()
+    return (csv, gz)
+}
