@@ -520,6 +520,18 @@ public enum PriceCodec {
     /// finds for each); nil when they do not fit one common scale. `scratch` holds 4 arrays.
     public static func encode(decimals cols: [(scale: Int, mantissas: UnsafeBufferPointer<Int64>)],
                               scratch: inout [[Int64]]) -> [[UInt8]]? {
+        var out = [ByteWriter](repeating: ByteWriter(), count: 4)
+        var relative: [Int64] = []
+        guard encode(decimals: cols, scratch: &scratch, relative: &relative, into: &out) else { return nil }
+        return out.map { $0.bytes }
+    }
+
+    /// The same into `out` (4 writers, emptied first: open, close, high, low), with the buffers
+    /// of `scratch` (4 arrays) and `relative` reused from call to call; false when the columns do
+    /// not fit one common scale (then `out` holds nothing to use).
+    public static func encode(decimals cols: [(scale: Int, mantissas: UnsafeBufferPointer<Int64>)],
+                              scratch: inout [[Int64]], relative: inout [Int64], into out: inout [ByteWriter]) -> Bool {
+        precondition(cols.count == 4 && scratch.count == 4 && out.count == 4, "four price columns")
         let S = cols.map { $0.scale }.max()!
         let n = cols[0].mantissas.count
         // Rescale to the common scale; every mantissa must stay below 2^53.
@@ -528,39 +540,40 @@ public enum PriceCodec {
             scratch[k].removeAll(keepingCapacity: true)
             for x in cols[k].mantissas {
                 let (m, o) = x.multipliedReportingOverflow(by: f)
-                guard !o, m.magnitude < UInt64(FloatCodec.maxMantissa) else { return nil }
+                guard !o, m.magnitude < UInt64(FloatCodec.maxMantissa) else { return false }
                 scratch[k].append(m)
             }
         }
+        if relative.count < 3 * n { relative = [Int64](repeating: 0, count: 3 * n) }
         func body(_ o: UnsafeBufferPointer<Int64>, _ c: UnsafeBufferPointer<Int64>, _ h: UnsafeBufferPointer<Int64>,
-                  _ l: UnsafeBufferPointer<Int64>) -> [[UInt8]] {
-            let rel = UnsafeMutablePointer<Int64>.allocate(capacity: 3 * n)
-            defer { rel.deallocate() }
-            // Safe: rel has 3 * n slots (three columns of n); o, c, h, l have n values each.
-            let r0 = rel, r1 = rel + n, r2 = rel + 2 * n
-            for i in 0..<n {
-                let hi = max(o[i], c[i]), lo = min(o[i], c[i])
-                // Safe: all magnitudes are below 2^53, so differences cannot overflow.
-                r0[i] = c[i] &- o[i]
-                r1[i] = h[i] &- hi
-                r2[i] = lo &- l[i]
+                  _ l: UnsafeBufferPointer<Int64>) {
+            relative.withUnsafeMutableBufferPointer { rb in
+                // Safe: rb has at least 3 * n slots (three columns of n); o, c, h, l have n values each.
+                let rel = rb.baseAddress!
+                let r0 = rel, r1 = rel + n, r2 = rel + 2 * n
+                for i in 0..<n {
+                    let hi = max(o[i], c[i]), lo = min(o[i], c[i])
+                    // Safe: all magnitudes are below 2^53, so differences cannot overflow.
+                    r0[i] = c[i] &- o[i]
+                    r1[i] = h[i] &- hi
+                    r2[i] = lo &- l[i]
+                }
+                out[0].bytes.removeAll(keepingCapacity: true)
+                FloatCodec.writeDecimal(scale: S, mantissas: o, into: &out[0])
+                for k in 0..<3 {
+                    out[k + 1].bytes.removeAll(keepingCapacity: true)
+                    out[k + 1].u8(UInt8(S)); out[k + 1].u8(UInt8(k + 1)); out[k + 1].u16(0); out[k + 1].u32(0)
+                    IntCodec.encode(UnsafeBufferPointer(start: rel + k * n, count: n), into: &out[k + 1])
+                }
             }
-            var out: [[UInt8]] = []
-            var w = ByteWriter(capacity: n * 2 + 64)
-            FloatCodec.writeDecimal(scale: S, mantissas: o, into: &w)
-            out.append(w.bytes)
-            for k in 0..<3 {
-                w.bytes.removeAll(keepingCapacity: true)
-                w.u8(UInt8(S)); w.u8(UInt8(k + 1)); w.u16(0); w.u32(0)
-                IntCodec.encode(UnsafeBufferPointer(start: rel + k * n, count: n), into: &w)
-                out.append(w.bytes)
-            }
-            return out
         }
+        // The rescaled columns are read from a copy of the array of arrays (`scratch` itself is
+        // not touched until the next call, so the copy shares its buffers).
         let sc = scratch
-        func col(_ k: Int, _ f: (UnsafeBufferPointer<Int64>) -> [[UInt8]]) -> [[UInt8]] {
+        func col(_ k: Int, _ f: (UnsafeBufferPointer<Int64>) -> Void) {
             cols[k].scale < S ? sc[k].withUnsafeBufferPointer(f) : f(cols[k].mantissas)
         }
-        return col(0) { o in col(1) { c in col(2) { h in col(3) { l in body(o, c, h, l) } } } }
+        col(0) { o in col(1) { c in col(2) { h in col(3) { l in body(o, c, h, l) } } } }
+        return true
     }
 }

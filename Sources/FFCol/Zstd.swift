@@ -55,6 +55,13 @@ public final class ZstdCompressor {
 
     /// Compresses `src` into `dst` (replacing its contents) as one zstd frame.
     public func compress(_ src: UnsafeRawBufferPointer, into dst: inout [UInt8]) {
+        let frame = compressed(src)
+        dst.removeAll(keepingCapacity: true)
+        dst.append(contentsOf: frame)
+    }
+
+    /// `src` as one zstd frame, in this compressor's own buffer: valid until its next call.
+    public func compressed(_ src: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         let bound = ZSTD_compressBound(src.count)
         if scratch.count < bound {
             scratch.deallocate()
@@ -63,8 +70,7 @@ public final class ZstdCompressor {
         let n = ZSTD_compress2(cctx, scratch.baseAddress, scratch.count, src.baseAddress, src.count)
         // Misuse only: the destination is at least ZSTD_compressBound bytes.
         precondition(ZSTD_isError(n) == 0, "zstd compress failed: \(String(cString: ZSTD_getErrorName(n)))")
-        dst.removeAll(keepingCapacity: true)
-        dst.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+        return UnsafeRawBufferPointer(rebasing: scratch[0..<n])
     }
 }
 

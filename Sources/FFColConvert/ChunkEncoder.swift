@@ -56,8 +56,10 @@ final class ChunkEncoder {
     /// Column c's compressed pages of the chunk being encoded.
     private var columnBytes = [[UInt8]](repeating: [], count: Column.count)
     private var enc = ByteWriter(capacity: 1 << 20)
-    private var packed: [UInt8] = []
-    private var packedRaw: [UInt8] = []
+    /// The four price blocks of a page (open, close, high, low; `PriceCodec`) and the
+    /// relative prices they are encoded from, reused from page to page.
+    private var priceBlocks = [ByteWriter](repeating: ByteWriter(), count: 4)
+    private var priceRelative: [Int64] = []
     private var scratch: [Int64] = []
     private var priceScratch: [[Int64]] = Array(repeating: [], count: 4)
     /// Per Float64 column: rescaled mantissas and Doubles (when needed), `capacity` each.
@@ -215,7 +217,7 @@ final class ChunkEncoder {
         enc.bytes.removeAll(keepingCapacity: true)
         TickerDirectory.encode(names: names, nameEnds: nameEnds, rowEnds: rowEnds, into: &enc)
         if pageRows != nil { PageTable.encode(rowCounts: pageCounts, blocks: blocks, into: &enc) }
-        var tickers = store(slot: 0, probe: probe, into: &out)
+        var tickers = enc.bytes.withUnsafeBytes { store($0, slot: 0, probe: probe, into: &out) }
         tickers.offset += fileOffset
         tickers.encoding = BlockEncoding.tickers.rawValue
         var columns: [ColumnChunkMeta] = []
@@ -245,34 +247,29 @@ final class ChunkEncoder {
                          tickers: tickers, columns: columns)
     }
 
-    /// Compresses `enc.bytes` (the block of slot `slot`: 0 the ticker directory, 1 + c column c)
-    /// and appends it to `dest`: the zstd frame, or the encoded bytes when the frame is not
-    /// smaller. The reference's offset is where it starts in `dest`; its encoding is left 0.
-    private func store(slot: Int, probe: Bool, into dest: inout [UInt8]) -> BlockRef {
-        let raw = enc.bytes
+    /// Compresses `raw` (the block of slot `slot`: 0 the ticker directory, 1 + c column c) and
+    /// appends it to `dest`: the zstd frame, or the encoded bytes when the frame is not smaller.
+    /// The reference's offset is where it starts in `dest`; its encoding is left 0.
+    private func store(_ raw: UnsafeRawBufferPointer, slot: Int, probe: Bool, into dest: inout [UInt8]) -> BlockRef {
+        // Each compressor's frame stays in its own buffer until its next call.
+        let frame: UnsafeRawBufferPointer
         if let alt = rawLiteralCompressor, probe {
-            raw.withUnsafeBytes { probeCompressor.compress($0, into: &packed) }
-            raw.withUnsafeBytes { alt.compress($0, into: &packedRaw) }
-            rawLiterals[slot] = Double(packedRaw.count) <= Double(packed.count) * Self.rawLiteralAllowance
-            if rawLiterals[slot] { swap(&packed, &packedRaw) }
+            let huffman = probeCompressor.compressed(raw), plain = alt.compressed(raw)
+            rawLiterals[slot] = Double(plain.count) <= Double(huffman.count) * Self.rawLiteralAllowance
+            frame = rawLiterals[slot] ? plain : huffman
         } else if let alt = rawLiteralCompressor, rawLiterals[slot] {
-            raw.withUnsafeBytes { alt.compress($0, into: &packed) }
+            frame = alt.compressed(raw)
         } else {
-            raw.withUnsafeBytes { compressor.compress($0, into: &packed) }
+            frame = compressor.compressed(raw)
         }
         // Keep whichever is smaller: a zstd frame or the raw encoded bytes.
-        let useZstd = packed.count < raw.count
+        let useZstd = frame.count < raw.count
+        let stored = useZstd ? frame : raw
         let offset = UInt64(dest.count)
-        let checksum: UInt64
-        if useZstd {
-            checksum = packed.withUnsafeBytes { XXH64.hash($0) }
-            dest.append(contentsOf: packed)
-        } else {
-            checksum = raw.withUnsafeBytes { XXH64.hash($0) }
-            dest.append(contentsOf: raw)
-        }
-        return BlockRef(offset: offset, storedSize: UInt32(useZstd ? packed.count : raw.count),
-                        rawSize: UInt32(raw.count), compression: useZstd ? 1 : 0, encoding: 0, checksum: checksum)
+        let checksum = XXH64.hash(stored)
+        dest.append(contentsOf: stored)
+        return BlockRef(offset: offset, storedSize: UInt32(stored.count), rawSize: UInt32(raw.count),
+                        compression: useZstd ? 1 : 0, encoding: 0, checksum: checksum)
     }
 
     /// Encodes the seven columns of `cols` (one page, or a whole version 1 chunk), appending
@@ -281,24 +278,28 @@ final class ChunkEncoder {
     private func encodeColumns(_ cols: ColumnsView, probe: Bool) -> [ColumnChunkMeta] {
         var columns: [ColumnChunkMeta] = []
         columns.reserveCapacity(Column.count)
-        func store(_ c: Int, _ e: BlockEncoding) -> BlockRef {
-            var b = self.store(slot: 1 + c, probe: probe, into: &columnBytes[c])
+        /// Column c's block from `enc`, or from price block `price`.
+        func store(_ c: Int, _ e: BlockEncoding, from price: Int? = nil) -> BlockRef {
+            var b = price.map { p in priceBlocks[p].bytes.withUnsafeBytes { self.store($0, slot: 1 + c, probe: probe, into: &columnBytes[c]) } }
+                ?? enc.bytes.withUnsafeBytes { self.store($0, slot: 1 + c, probe: probe, into: &columnBytes[c]) }
             b.encoding = e.rawValue
             return b
         }
         let forms = (0..<5).map { floatForm($0, cols) }
         // Prices relative to the open when the four share an exact decimal form.
-        var prices: [[UInt8]]?
-        if forms[1...4].allSatisfy({ $0.scale != nil }) {
-            prices = PriceCodec.encode(decimals: forms[1...4].map { ($0.scale!, $0.mantissas) }, scratch: &priceScratch)
-        }
+        let prices = forms[1...4].allSatisfy({ $0.scale != nil })
+            && PriceCodec.encode(decimals: forms[1...4].map { ($0.scale!, $0.mantissas) }, scratch: &priceScratch,
+                                 relative: &priceRelative, into: &priceBlocks)
         for (k, form) in forms.enumerated() {
-            enc.bytes.removeAll(keepingCapacity: true)
             let e: BlockEncoding
-            if k >= 1, let p = prices {
-                enc.bytes.append(contentsOf: p[k - 1])
-                e = k == 1 ? .decimal : .relative
-            } else if let s = form.scale {
+            if k >= 1, prices {
+                // The block is in priceBlocks[k - 1]: compressed from there.
+                columns.append(ColumnChunkMeta(block: store(k, k == 1 ? .decimal : .relative, from: k - 1),
+                                               minBits: form.minBits, maxBits: form.maxBits))
+                continue
+            }
+            enc.bytes.removeAll(keepingCapacity: true)
+            if let s = form.scale {
                 FloatCodec.writeDecimal(scale: s, mantissas: form.mantissas, into: &enc)
                 e = .decimal
             } else {
