@@ -31,12 +31,18 @@ struct FloatForm {
 /// Blocks that keep Huffman-coded literals are compressed with acceleration
 /// (`huffmanAcceleration`): they are mostly literals, so zstd skipping ahead faster where it
 /// finds no match costs few bytes. The probe compares raw literals against the unaccelerated
-/// frame, so which slots keep Huffman coding does not depend on the acceleration.
+/// frame, so which slots keep Huffman coding does not depend on the acceleration. A slot whose
+/// blocks zstd finds almost no matches in (in options files the low bytes of volume and open)
+/// loses nothing to a much larger acceleration (`fastAcceleration`): the probe also compresses
+/// such a slot's block that way, and the slot keeps it until the next probe if it costs at most
+/// `fastAllowance` times the unaccelerated frame's bytes.
 final class ChunkEncoder {
     /// Huffman-coded literals, accelerated.
     let compressor: ZstdCompressor
     /// Huffman-coded literals, not accelerated: the probe's side of the comparison.
     let probeCompressor: ZstdCompressor
+    /// Huffman-coded literals, accelerated by `fastAcceleration`.
+    let fastCompressor: ZstdCompressor
     /// The same level with raw literals; nil if libzstd does not take the parameter.
     let rawLiteralCompressor: ZstdCompressor?
     /// zstd's acceleration factor for Huffman-literal blocks at levels 1 and 2. On the
@@ -44,10 +50,17 @@ final class ChunkEncoder {
     /// for the same bytes; on a stocks minute day 97 -> 84 ms for 0.8% more of those blocks'
     /// bytes (8: 109 ms, +0.4% on options; 79 ms, +2.2% on stocks).
     static let huffmanAcceleration: Int32 = 4
+    /// The options day's Huffman-literal volume blocks, one thread: 0 -> 4 -> 32 is 38.6 ->
+    /// 30.1 -> 23.8 ms for 2.58 -> 2.54 -> 2.51 MB; open 51.8 -> 43.1 -> 31.4 ms for 4.14 ->
+    /// 4.12 -> 4.13 MB; but close 0.74 -> 0.76 -> 0.81 MB (docs/PERFORMANCE.md).
+    static let fastAcceleration: Int32 = 32
+    static let fastAllowance = 1.01
     static let probeInterval = 32
     static let rawLiteralAllowance = 1.30
     /// Per slot (0 ticker directory, 1...5 Float64 columns, 6...7 Int64 columns): raw literals.
     private var rawLiterals = [Bool](repeating: false, count: 1 + Column.count)
+    /// Per slot: Huffman-coded literals with `fastAcceleration` (when not raw).
+    private var fastHuffman = [Bool](repeating: false, count: 1 + Column.count)
     private var chunksEncoded = 0
     /// Rows per page (versions 2 and 3), or nil: one block per column (version 1).
     let pageRows: Int?
@@ -80,6 +93,8 @@ final class ChunkEncoder {
         // Safe: setting the level never fails (zstd clamps it); raw literals are not asked for.
         compressor = ZstdCompressor(level: level, rawLiterals: false, acceleration: Self.huffmanAcceleration)!
         probeCompressor = ZstdCompressor(level: level)
+        // Safe: as for `compressor`.
+        fastCompressor = ZstdCompressor(level: level, rawLiterals: false, acceleration: Self.fastAcceleration)!
         rawLiteralCompressor = ZstdCompressor(level: level, rawLiterals: true)
     }
     deinit {
@@ -256,11 +271,17 @@ final class ChunkEncoder {
         if let alt = rawLiteralCompressor, probe {
             let huffman = probeCompressor.compressed(raw), plain = alt.compressed(raw)
             rawLiterals[slot] = Double(plain.count) <= Double(huffman.count) * Self.rawLiteralAllowance
-            frame = rawLiterals[slot] ? plain : huffman
+            if rawLiterals[slot] {
+                frame = plain
+            } else {
+                let fast = fastCompressor.compressed(raw)
+                fastHuffman[slot] = Double(fast.count) <= Double(huffman.count) * Self.fastAllowance
+                frame = fastHuffman[slot] ? fast : huffman
+            }
         } else if let alt = rawLiteralCompressor, rawLiterals[slot] {
             frame = alt.compressed(raw)
         } else {
-            frame = compressor.compressed(raw)
+            frame = (fastHuffman[slot] ? fastCompressor : compressor).compressed(raw)
         }
         // Keep whichever is smaller: a zstd frame or the raw encoded bytes.
         let useZstd = frame.count < raw.count
