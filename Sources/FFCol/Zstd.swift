@@ -48,17 +48,10 @@ public final class ZstdCompressor {
     }
     deinit { ZSTD_freeCCtx(cctx); scratch.deallocate() }
 
-    /// Where frames are compressed before they are copied out, grown as needed: a frame is
-    /// one page of one column (a few KB), and allocating and zeroing a destination of
-    /// ZSTD_compressBound bytes for each cost more than copying the frame.
+    /// Where frames are compressed, grown as needed, and from where the caller copies each
+    /// one: a frame is one page of one column (a few KB), and allocating and zeroing a
+    /// destination of ZSTD_compressBound bytes for each cost more than copying the frame.
     private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-
-    /// Compresses `src` into `dst` (replacing its contents) as one zstd frame.
-    public func compress(_ src: UnsafeRawBufferPointer, into dst: inout [UInt8]) {
-        let frame = compressed(src)
-        dst.removeAll(keepingCapacity: true)
-        dst.append(contentsOf: frame)
-    }
 
     /// `src` as one zstd frame, in this compressor's own buffer: valid until its next call.
     public func compressed(_ src: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {

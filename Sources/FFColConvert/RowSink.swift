@@ -379,10 +379,9 @@ public struct RowSink {
         let r = rows
         rows = Rows(capacity: 0)
         let runCount = r.runCount
-        func name(_ k: Int) -> UnsafeRawBufferPointer { r.name(k) }
         var runs = Array(0..<runCount)
         runs.sort { a, b in
-            let x = name(a), y = name(b)
+            let x = r.name(a), y = r.name(b)
             if x.elementsEqual(y) { return a < b }
             return x.lexicographicallyPrecedes(y)
         }
@@ -393,7 +392,7 @@ public struct RowSink {
         var i = 0
         while i < runs.count {
             var j = i + 1
-            while j < runs.count, name(runs[j]).elementsEqual(name(runs[i])) { j += 1 }
+            while j < runs.count, r.name(runs[j]).elementsEqual(r.name(runs[i])) { j += 1 }
             let startPerm = perm.count
             var needSort = false
             var prev = Int64.min
@@ -412,7 +411,7 @@ public struct RowSink {
                 }.map { $0.element }
                 perm.replaceSubrange(startPerm..., with: seg)
             }
-            outNames.append(contentsOf: name(runs[i]))
+            outNames.append(contentsOf: r.name(runs[i]))
             outNameEnds.append(UInt32(outNames.count))
             outTickerEnds.append(perm.count)
             i = j
