@@ -140,16 +140,44 @@ final class ChunkEncoder {
             var mn = Int64.max, mx = Int64.min
             if kmin != kmax {
                 let out = scaled[c]
-                // Safe: S - k[i] is in 0...15 (every k[i] <= kmax = S <= 15).
-                rescaleLimit.withUnsafeBufferPointer { lim in pow10Int.withUnsafeBufferPointer { p10 in
-                    for i in 0..<n {
-                        let d = S &- Int(k[i])
-                        if m[i].magnitude >= lim[d] { fits = false; break }
-                        let x = m[i] &* p10[d]
-                        out[i] = x
-                        mn = min(mn, x); mx = max(mx, x)
+                let spread = S &- Int(kmin)
+                // Every mantissa is multiplied by 10^(S - k[i]) <= 10^spread. For the usual
+                // spreads (prices with 1 to 3 decimals) the factor is a choice between constants,
+                // not a table lookup, and the loop is vectorised; the products stay below 10^15
+                // when the largest magnitude is below 10^(15 - spread), checked once after the
+                // loop. Otherwise (or when that check fails), each value is checked first.
+                var checked = true
+                if spread <= 3 {
+                    let kS = UInt8(truncatingIfNeeded: S)
+                    var largest: UInt64 = 0
+                    @inline(__always) func rescale(_ factor: (UInt8) -> Int64) {
+                        for i in 0..<n {
+                            largest = max(largest, m[i].magnitude)
+                            let x = m[i] &* factor(kS &- k[i])
+                            out[i] = x
+                            mn = min(mn, x); mx = max(mx, x)
+                        }
                     }
-                } }
+                    switch spread {
+                    case 1: rescale { d in d == 0 ? 1 : 10 }
+                    case 2: rescale { d in d == 0 ? 1 : d == 1 ? 10 : 100 }
+                    default: rescale { d in d == 0 ? 1 : d == 1 ? 10 : d == 2 ? 100 : 1000 }
+                    }
+                    checked = largest >= rescaleLimit[spread]
+                }
+                if checked {
+                    mn = .max; mx = .min
+                    // Safe: S - k[i] is in 0...15 (every k[i] <= kmax = S <= 15).
+                    rescaleLimit.withUnsafeBufferPointer { lim in pow10Int.withUnsafeBufferPointer { p10 in
+                        for i in 0..<n {
+                            let d = S &- Int(k[i])
+                            if m[i].magnitude >= lim[d] { fits = false; break }
+                            let x = m[i] &* p10[d]
+                            out[i] = x
+                            mn = min(mn, x); mx = max(mx, x)
+                        }
+                    } }
+                }
                 mant = UnsafeBufferPointer(start: out, count: n)
             } else {
                 for x in mant { mn = min(mn, x); mx = max(mx, x) }

@@ -160,24 +160,53 @@ final class DecimalFormTests: XCTestCase {
                 }
                 vals.append(try parse(t))
             }
-            let m = vals.map { $0.m }, k = vals.map { $0.k }, d = vals.map { $0.double }
-            let ints = [Int64](repeating: 0, count: n)
-            try m.withUnsafeBufferPointer { mb in try k.withUnsafeBufferPointer { kb in try ints.withUnsafeBufferPointer { ib in
-                let cols = ColumnsView(mantissas: Array(repeating: mb, count: 5), scales: Array(repeating: kb, count: 5),
-                                       ints: [ib, ib])
-                let form = enc.floatForm(2, cols)
-                var want: [Int64] = []
-                let s = d.withUnsafeBufferPointer { FloatCodec.decimalize($0, mantissas: &want) }
-                XCTAssertEqual(form.scale, s, "round \(round)")
-                if s != nil { XCTAssertEqual(Array(form.mantissas), want, "round \(round)") } else {
-                    XCTAssertEqual(form.doubles.map { $0.bitPattern }, d.map { $0.bitPattern })
-                }
-                var mn = d[0], mx = d[0]
-                for v in d { if v < mn { mn = v }; if v > mx { mx = v } }
-                XCTAssertEqual(form.minBits, mn.bitPattern, "round \(round)")
-                XCTAssertEqual(form.maxBits, mx.bitPattern, "round \(round)")
-                _ = try XCTUnwrap(Optional(0))
-            } } }
+            checkFloatForm(vals, enc, "round \(round)")
         }
+    }
+
+    /// Mixed scales whose largest mantissa is just below and at the limit where rescaling to
+    /// the largest scale would reach 10^15 (spreads 1 to 5: the constant-factor loop and the
+    /// checked one), and both signs.
+    func testFloatFormRescaleLimits() {
+        let enc = ChunkEncoder(level: 1)
+        for spread in 1...5 {
+            for kmin in [0, 2] {
+                var limit: Int64 = 1
+                for _ in 0..<(15 - spread) { limit *= 10 }
+                // Mantissas as the parser gives them: no trailing zero when the scale is above 0.
+                // The last, rescaled, is beyond what a Double holds exactly: no decimal form.
+                let largest: Int64 = 999_999_999_999_999
+                for big in kmin == 0 ? [limit - 1, limit, limit + 7, largest] : [limit - 1, limit + 1, limit + 7, largest] {
+                    for sign: Int64 in [1, -1] {
+                        let vals = [ParsedFloat(m: 3, k: UInt8(kmin + spread)), ParsedFloat(m: sign * big, k: UInt8(kmin)),
+                                    ParsedFloat(m: 12, k: UInt8(kmin + 1)), ParsedFloat(m: -5, k: UInt8(kmin + spread))]
+                        checkFloatForm(vals, enc, "spread \(spread) kmin \(kmin) big \(sign * big)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// `floatForm` of a column of `vals` gives what decimalize gives on their Doubles.
+    private func checkFloatForm(_ vals: [ParsedFloat], _ enc: ChunkEncoder, _ label: String, file: StaticString = #filePath,
+                                line: UInt = #line) {
+        let n = vals.count
+        let m = vals.map { $0.m }, k = vals.map { $0.k }, d = vals.map { $0.double }
+        let ints = [Int64](repeating: 0, count: n)
+        m.withUnsafeBufferPointer { mb in k.withUnsafeBufferPointer { kb in ints.withUnsafeBufferPointer { ib in
+            let cols = ColumnsView(mantissas: Array(repeating: mb, count: 5), scales: Array(repeating: kb, count: 5),
+                                   ints: [ib, ib])
+            let form = enc.floatForm(2, cols)
+            var want: [Int64] = []
+            let s = d.withUnsafeBufferPointer { FloatCodec.decimalize($0, mantissas: &want) }
+            XCTAssertEqual(form.scale, s, label, file: file, line: line)
+            if s != nil { XCTAssertEqual(Array(form.mantissas), want, label, file: file, line: line) } else {
+                XCTAssertEqual(form.doubles.map { $0.bitPattern }, d.map { $0.bitPattern }, label, file: file, line: line)
+            }
+            var mn = d[0], mx = d[0]
+            for v in d { if v < mn { mn = v }; if v > mx { mx = v } }
+            XCTAssertEqual(form.minBits, mn.bitPattern, label, file: file, line: line)
+            XCTAssertEqual(form.maxBits, mx.bitPattern, label, file: file, line: line)
+        } } }
     }
 }
