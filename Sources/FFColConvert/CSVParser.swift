@@ -478,27 +478,32 @@ public struct CSVParser {
             let ndx = CSVParser.nonDigits(x)
             if ndx != 0 {
                 let n1 = ndx.trailingZeroBitCount >> 3
-                var ip: UInt64 = 0
-                if n1 > 0 { ip = CSVParser.digitValue((x &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* n1)) }
+                // The integer part's digit values in the top n1 bytes (0 when n1 is 0).
+                let dx = n1 == 0 ? 0 : (x &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* n1)
                 q += n1
-                var m = ip, k = 0, ok = n1 > 0
+                var m: UInt64 = 0, k = 0, ok = n1 > 0
                 if q.pointee == UInt8(ascii: ".") {
                     let y = UInt64(littleEndian: UnsafeRawPointer(q + 1).loadUnaligned(as: UInt64.self))
                     let ndy = CSVParser.nonDigits(y)
                     let n2 = ndy.trailingZeroBitCount >> 3  // 8 when no delimiter: rejected below
                     if n2 < 8 {
-                        if n2 > 0 {
-                            ok = true
-                            // Fraction digits at the top, trailing zeros (top bytes that are 0) dropped.
-                            let dy = (y &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* n2)
-                            let z = min(dy.leadingZeroBitCount >> 3, n2)
-                            k = n2 &- z
-                            if k > 0 {
-                                m = ip &* UInt64(pow10Int[k]) &+ CSVParser.digitValue(dy &<< UInt64(8 &* z))
-                            }
+                        if n2 > 0 { ok = true }
+                        // Fraction digits at the top, trailing zeros (top bytes that are 0) dropped:
+                        // the k significant ones in the top k bytes of `fd`.
+                        let dy = n2 == 0 ? 0 : (y &- 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* n2)
+                        let z = min(dy.leadingZeroBitCount >> 3, n2)
+                        k = n2 &- z
+                        let fd = dy &<< UInt64(8 &* z)
+                        if n1 &+ k <= 8 {
+                            // Integer digits, then the fraction's, in one word: one conversion.
+                            m = CSVParser.digitValue(dx &>> UInt64(8 &* k) | fd)
+                        } else {
+                            m = CSVParser.digitValue(dx) &* UInt64(pow10Int[k]) &+ CSVParser.digitValue(fd)
                         }
                         q += n2 &+ 1
                     } else { ok = false }
+                } else {
+                    m = CSVParser.digitValue(dx)
                 }
                 if ok, q.pointee == UInt8(ascii: ","), !(neg && m == 0) {
                     p = q + 1
