@@ -462,15 +462,17 @@ public struct CSVParser {
     /// A Float64 field as an exact decimal when it has one that the encoder can use as is
     /// (see `ParsedFloat`), else as the correctly rounded Double.
     ///
-    /// Fast path (SWAR): `[-]D[.F]` with at most 7 digits in D and in F, followed by a comma,
-    /// and at least 17 bytes left in the region: two 8-byte loads, no loop. Everything else
+    /// Fast path (SWAR): `[-]D[.F]` with at most 7 digits in D and 8 in F (or up to 15 when
+    /// those past the 8th are zeros), followed by a comma, and at least 17 bytes left in the
+    /// region: two or three 8-byte loads, no loop. Everything else
     /// (longer numbers, `+`, exponents, `-0`, errors) goes through `parseFloatGeneral`.
     @inline(__always)
     mutating func parseFloat(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> ParsedFloat {
         if end - p >= 17 {
             // Safe: 17 bytes remain at p. The loads below read p[0..<9] (sign and integer part)
             // and q[n1 + 1 ..< n1 + 9] with q <= p + 1 and n1 <= 7, so at most up to p + 16;
-            // the byte after the fraction is at q + n1 + 1 + n2 <= p + 16.
+            // the byte after a fraction of n2 < 8 digits is at q + n1 + 1 + n2 <= p + 16. A longer
+            // fraction is read only after its own check of 17 bytes at the point.
             var q = p
             let neg = q.pointee == UInt8(ascii: "-")
             if neg { q += 1 }
@@ -485,8 +487,13 @@ public struct CSVParser {
                 if q.pointee == UInt8(ascii: ".") {
                     let y = UInt64(littleEndian: UnsafeRawPointer(q + 1).loadUnaligned(as: UInt64.self))
                     let ndy = CSVParser.nonDigits(y)
-                    let n2 = ndy.trailingZeroBitCount >> 3  // 8 when no delimiter: rejected below
-                    if n2 < 8 {
+                    let n2 = ndy.trailingZeroBitCount >> 3  // 8 when the 8 bytes are digits
+                    // More than 8 fraction digits only when those past the 8th are zeros (some
+                    // flat files print prices as "14.93000000000000"): then they are skipped. At
+                    // most 19 digits in all, as `parseFloatGeneral` keeps exact decimals.
+                    var zeros = 0
+                    if n2 == 8 { zeros = CSVParser.zerosAfterEightDigits(q, end, n1) }
+                    if zeros >= 0 {
                         if n2 > 0 { ok = true }
                         // Fraction digits at the top, trailing zeros (top bytes that are 0) dropped:
                         // the k significant ones in the top k bytes of `fd`.
@@ -500,20 +507,33 @@ public struct CSVParser {
                         } else {
                             m = CSVParser.digitValue(dx) &* UInt64(pow10Int[k]) &+ CSVParser.digitValue(fd)
                         }
-                        q += n2 &+ 1
+                        q += n2 &+ 1 &+ zeros
                     } else { ok = false }
                 } else {
                     m = CSVParser.digitValue(dx)
                 }
                 if ok, q.pointee == UInt8(ascii: ","), !(neg && m == 0) {
                     p = q + 1
-                    // |m| < 10^14: it fits, and the sign cannot overflow.
+                    // |m| < 10^15 (at most 7 + 8 digits): it fits, and the sign cannot overflow.
                     let sm = Int64(bitPattern: m)
                     return ParsedFloat(m: neg ? 0 &- sm : sm, k: UInt8(truncatingIfNeeded: k))
                 }
             }
         }
         return try parseFloatGeneral(&p, end, field: field)
+    }
+
+    /// After a point at `q` and 8 fraction digits: how many zeros follow them, up to the field's
+    /// end, when at most 7 do, the number has at most 19 digits in all with its `n1` integer
+    /// digits, and 17 bytes remain at `q`; else -1. Out of line: few fields get here.
+    @inline(never)
+    static func zerosAfterEightDigits(_ q: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ n1: Int) -> Int {
+        guard end - q >= 17 else { return -1 }
+        // Safe: 17 bytes remain at q; the load reads q[9..<17].
+        let y = UInt64(littleEndian: UnsafeRawPointer(q + 9).loadUnaligned(as: UInt64.self))
+        let t = CSVParser.nonDigits(y).trailingZeroBitCount >> 3
+        guard t < 8, n1 &+ 8 &+ t <= 19 else { return -1 }
+        return t == 0 || (y ^ 0x3030_3030_3030_3030) & (UInt64.max &>> UInt64(64 &- 8 &* t)) == 0 ? t : -1
     }
 
     /// Any Float64 field, digit by digit; exact decimals as `ParsedFloat.decimal`, others as the

@@ -64,11 +64,15 @@ final class DecimalFormTests: XCTestCase {
     func testFastPathsAgreeWithTheGeneralPath() throws {
         var parser = CSVParser(fileName: "t")
         let digits = ["", "0", "5", "00", "10", "90", "07", "123", "100", "1000", "9999", "12345", "100000", "1234567", "10000000"]
+        // Fractions of 8 digits and more: zeros past the 8th, then a digit that is not, or too many.
+        let longFractions = ["12345678", "93000000", "00000000", "10000001", "930000000000", "93000000000000",
+                             "123456780000000", "000000000000000", "9300000000000000", "930000000000001",
+                             "12345678000000009", "123456789", "0000000000000001"]
         var checked = 0
         for sign in ["", "-"] {
             for ip in digits {
                 for dot in [false, true] {
-                    for fp in dot ? digits : [""] {
+                    for fp in dot ? digits + longFractions : [""] {
                         let text = sign + ip + (dot ? "." : "") + fp
                         _ = fastAgreesWithGeneral(Array((text + ",1759152600000000000,1\n").utf8), &parser)
                         checked += 1
@@ -76,7 +80,7 @@ final class DecimalFormTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(checked, 2 * 15 * 16)
+        XCTAssertEqual(checked, 2 * 15 * (1 + 15 + 13))
     }
 
     /// Random short texts of digits, dots, signs, exponents and other bytes, followed by a
@@ -95,6 +99,17 @@ final class DecimalFormTests: XCTestCase {
             if fastAgreesWithGeneral(bytes, &parser) { accepted += 1 }
         }
         XCTAssertGreaterThan(accepted, 20_000)
+        // Eight digits after the point, then zeros, maybe a digit, then the end of the field
+        // (or not): the longest fractions the fast path takes, and ones just past them.
+        var long = 0
+        for _ in 0..<20_000 {
+            var text = String(g.below(1_000)) + "." + (0..<8).map { _ in String(g.below(10)) }.joined()
+            text += String(repeating: "0", count: g.below(10))
+            if g.below(3) == 0 { text += String(g.below(10)) }
+            let tail = [",1759152600000000000,1\n", ",1", "x,1759152600000000000,1\n", ""][g.below(4)]
+            if fastAgreesWithGeneral(Array((text + tail).utf8), &parser) { long += 1 }
+        }
+        XCTAssertGreaterThan(long, 5_000)
     }
 
     /// Parses `bytes` as a Float64 field with `parseFloat` (fast paths first) and with
