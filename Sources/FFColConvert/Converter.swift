@@ -323,10 +323,14 @@ final class BlockPipe: @unchecked Sendable {
         return true
     }
 
-    /// Bytes inflated between checks for a waiting thread.
-    static let handOffStep = 64 << 10
-    /// The consumer inflates at least this much for itself before it hands the stream over.
-    static let consumerYieldAfter = 128 << 10
+    /// Bytes inflated between checks for a waiting thread. Each ISA-L call copies the last
+    /// 32 KiB of its output aside (the history the next call may refer to), so a step costs a
+    /// 32 KiB copy: 64 KiB steps cost the options minute day ~20 ms more CPU than 256 KiB
+    /// ones (docs/PERFORMANCE.md); 512 KiB ones made the threads wait longer for each other.
+    static let handOffStep = 256 << 10
+    /// The consumer inflates at least this much for itself before it hands the stream over
+    /// (a multiple of `handOffStep`: it is checked after each step).
+    static let consumerYieldAfter = 256 << 10
     /// The consumer waits in `pop` for a block another thread is inflating.
     private var consumerWaiting = false
     /// A helper has nothing to do but inflate and waits because another thread is inflating
