@@ -38,7 +38,7 @@ let package = Package(
 
         // MARK: Libraries
         .target(name: "FFCol", dependencies: ["CZstd", "CFFColKernels"]),
-        .target(name: "FFColConvert", dependencies: ["FFCol", "CZlib", "CZstd", "CIsal", "CFFColSys"]),
+        .target(name: "FFColConvert", dependencies: ["FFCol", "CZlib", "CZstd", "CIsal", "CFFColSys", "CFFColKernels"]),
         // S3 access (libcurl + SigV4), catalog and trading calendar.
         .target(name: "FFColS3", dependencies: ["FFCol", "FFColConvert", "CCurl"]),
 

@@ -1,6 +1,6 @@
 #ifndef FFCOL_KERNELS_H
 #define FFCOL_KERNELS_H
-// Small data-parallel loops of the reader that Swift's auto-vectoriser handles poorly, as
+// Small data-parallel loops of the reader and the parser that Swift's auto-vectoriser handles poorly, as
 // static inline C (no library to build or link: Swift inlines them). Each has a portable C
 // version; on x86-64 an SSE2 one (SSE2 is part of the x86-64 base).
 //
@@ -56,6 +56,35 @@ static inline void ffcol_gather_planes4(const uint8_t *b0, const uint8_t *b1, co
     for (; i < n; i++) {
         t[i] = (uint32_t)b0[i] | (uint32_t)b1[i] << 8 | (uint32_t)b2[i] << 16 | (uint32_t)b3[i] << 24;
     }
+}
+
+/// The 32 bytes at p: bit i of the result is set when byte i is a comma, LF or CR, and bit i
+/// of *unprintable when byte i is outside printable ASCII (0x20...0x7E). p must cover 32 bytes.
+static inline uint32_t ffcol_delimiters32(const uint8_t *p, uint32_t *unprintable) {
+#if defined(__SSE2__)
+    const __m128i comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F);
+    uint32_t d = 0, u = 0;
+    for (int h = 0; h < 2; h++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * h));
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, comma), _mm_cmpeq_epi8(x, lf)), _mm_cmpeq_epi8(x, cr));
+        // Signed compare: bytes 0x80-0xFF are negative, so below 0x20 as well.
+        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, space), _mm_cmpeq_epi8(x, del));
+        d |= (uint32_t)_mm_movemask_epi8(hit) << (16 * h);
+        u |= (uint32_t)_mm_movemask_epi8(bad) << (16 * h);
+    }
+    *unprintable = u;
+    return d;
+#else
+    uint32_t d = 0, u = 0;
+    for (int i = 0; i < 32; i++) {
+        uint8_t b = p[i];
+        if (b == ',' || b == '\n' || b == '\r') d |= (uint32_t)1 << i;
+        if (b < 0x20 || b > 0x7E) u |= (uint32_t)1 << i;
+    }
+    *unprintable = u;
+    return d;
+#endif
 }
 
 #endif

@@ -49,6 +49,38 @@ final class HostileInputTests: XCTestCase {
         XCTAssertNil(convertError(Array(header.utf8) + all + Array(",1,1,1,1,1,1759152660000000000,1\n".utf8)))
     }
 
+    /// Tickers of every length up to past 32 bytes (where the parser stops looking at 32 bytes at
+    /// once), with a byte that is not printable ASCII at the start, middle or end, or none; each
+    /// followed by more lines, so that 32 bytes remain after it.
+    func testTickersOfEveryLengthWithABadByteAnywhere() throws {
+        let rest = ",1,1,1,1,1,1759152660000000000,1\n"
+        for length in 1...36 {
+            let name = (0..<length).map { i in UInt8(ascii: "A") + UInt8(i % 26) }
+            for bad in [nil, 0, length / 2, length - 1] {
+                var ticker = name
+                if let bad { ticker[bad] = [0x07, 0xC3, 0x7F, 0x1F][length % 4] }
+                let bytes = Array((header + good).utf8) + ticker + Array((rest + good + good).utf8)
+                let e = convertError(bytes)
+                if bad == nil {
+                    // In order after AAPL, then AAPL again: an unsorted file, converted.
+                    XCTAssertNil(e, "length \(length)")
+                } else {
+                    let e = try XCTUnwrap(e, "length \(length) bad byte at \(bad!)")
+                    XCTAssertEqual(e.kind, .badValue, "\(e)")
+                    XCTAssertEqual(e.column, "ticker", "\(e)")
+                    XCTAssertEqual(e.line, 3, "\(e)")
+                    XCTAssertTrue(e.description.contains("byte \(bad! + 1) of the ticker"), "\(e)")
+                }
+            }
+        }
+        // A line that ends, or has no comma, within its first 32 bytes.
+        for line in ["\n", "ABC\n", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123\r\n", ",1,1,1,1,1,1759152660000000000,1\n"] {
+            let e = try XCTUnwrap(convertError(Array((header + good + line + good + good).utf8)), line)
+            XCTAssertEqual(e.line, 3, "\(e)")
+            XCTAssertTrue(e.kind == .fieldCount || e.kind == .badValue, "\(e)")
+        }
+    }
+
     func testImpossibleDateInTheNameAsksForDate() {
         var o = ConvertOptions(outRoot: work + "/out")
         o.dataset = .stocksMinute

@@ -10,6 +10,26 @@ final class KernelTests: XCTestCase {
         return state >> 11
     }
 
+    func testDelimiters32EqualsTheScalarDefinition() {
+        // Bytes drawn mostly from the interesting ones, then all 256 values in every position.
+        let interesting: [UInt8] = [0x2C, 0x0A, 0x0D, 0x20, 0x1F, 0x7E, 0x7F, 0x80, 0xFF, 0x00, 0x41, 0x30]
+        var blocks: [[UInt8]] = (0..<5000).map { _ in
+            (0..<32).map { _ in next() % 3 == 0 ? UInt8(truncatingIfNeeded: next()) : interesting[Int(next() % 12)] }
+        }
+        for v in 0...255 { for i in [0, 15, 16, 31] { var b = [UInt8](repeating: 0x41, count: 32); b[i] = UInt8(v); blocks.append(b) } }
+        for b in blocks {
+            var unprintable: UInt32 = 0
+            let got = ffcol_delimiters32(b, &unprintable)
+            var want: UInt32 = 0, wantBad: UInt32 = 0
+            for (i, x) in b.enumerated() {
+                if x == 0x2C || x == 0x0A || x == 0x0D { want |= 1 << UInt32(i) }
+                if x < 0x20 || x > 0x7E { wantBad |= 1 << UInt32(i) }
+            }
+            XCTAssertEqual(got, want, "\(b)")
+            XCTAssertEqual(unprintable, wantBad, "\(b)")
+        }
+    }
+
     func testGatherPlanesEqualsTheScalarDefinition() {
         for n in 0...70 {
             let planes = (0..<4).map { _ in (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
