@@ -390,8 +390,7 @@ public struct CSVParser {
             let z = UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
             // Bytes 10-15 "000000", bytes 16-18 "000" and byte 19 ",", and bytes 0-9 digits (the
             // whole of both words: their top bytes were just found to be "0"). A word passes the
-            // digit test only if every byte is a digit (a carry into a byte starts only at a
-            // byte >= 0xFA, which fails the test itself).
+            // digit test only if every byte is a digit.
             if y &>> 16 == 0x3030_3030_3030, z & 0xFFFF_FFFF == 0x2C30_3030,
                CSVParser.nonDigits(x) | CSVParser.nonDigits(y) == 0 {
                 let seconds = CSVParser.digitValue(x &- 0x3030_3030_3030_3030) &* 100
@@ -460,12 +459,15 @@ public struct CSVParser {
         return v
     }
 
-    /// Bytes of `x` that are not ASCII digits are nonzero in the result (SWAR). A byte >= 0xFA
-    /// may carry into the next byte's test; only the lowest flagged byte is ever used.
+    /// The lowest byte of `x` that is not an ASCII digit has its high bit set in the result, and
+    /// no byte below it (SWAR); zero when all eight are digits. For a byte b with no borrow or
+    /// carry from below, b - 0x30 has the high bit for b < 0x30 and b >= 0xB0, and b + 0x46 for
+    /// 0x3A <= b < 0xBA: together every byte but "0"..."9". Borrows and carries start only at a
+    /// non-digit byte, so bytes above the lowest non-digit may be flagged or not: only the
+    /// lowest flagged byte is ever used.
     @inline(__always)
     static func nonDigits(_ x: UInt64) -> UInt64 {
-        ((x & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
-            | (((x &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
+        ((x &- 0x3030_3030_3030_3030) | (x &+ 0x4646_4646_4646_4646)) & 0x8080_8080_8080_8080
     }
 
     /// The digits (0...9 per byte, first digit in the lowest byte) of `d` as a number, where

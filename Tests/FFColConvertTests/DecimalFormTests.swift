@@ -61,6 +61,26 @@ final class DecimalFormTests: XCTestCase {
 
     /// Every short decimal shape (the SWAR fast path's territory and just beyond) parses to
     /// exactly what the digit-by-digit general path gives, and leaves the pointer on the next field.
+    /// nonDigits: the lowest flagged byte is the first byte that is not an ASCII digit, for
+    /// every byte value in every position after digits and random bytes after it; zero for
+    /// eight digits.
+    func testNonDigitsFindsTheFirstNonDigit() {
+        var g = MiniCSV(seed: 5)
+        for i in 0..<8 {
+            for b in 0...255 {
+                for _ in 0..<4 {
+                    var bytes = (0..<8).map { _ in UInt8(ascii: "0") + UInt8(g.below(10)) }
+                    bytes[i] = UInt8(b)
+                    for j in (i + 1)..<8 { bytes[j] = UInt8(truncatingIfNeeded: g.next()) }
+                    let x = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+                    let want = bytes.firstIndex { $0 < 0x30 || $0 > 0x39 } ?? 8
+                    XCTAssertEqual(CSVParser.nonDigits(x).trailingZeroBitCount >> 3, want, "\(bytes)")
+                    XCTAssertEqual(CSVParser.nonDigits(x) == 0, want == 8, "\(bytes)")
+                }
+            }
+        }
+    }
+
     func testFastPathsAgreeWithTheGeneralPath() throws {
         var parser = CSVParser(fileName: "t")
         let digits = ["", "0", "5", "00", "10", "90", "07", "123", "100", "1000", "9999", "12345", "100000", "1234567", "10000000"]
