@@ -93,44 +93,25 @@ public enum IntCodec {
         guard n > 0 else {
             w.u8(0); w.u8(0); w.u8(0); w.u8(0); w.u32(0); w.i64(0); w.u64(1); return (0, 0)
         }
-        // Pass 1: the range, and whether every difference is a multiple of the first one that
-        // is not 0, g0: then g0 is the gcd of all of them (it is one of them). In one loop
-        // without branches, which the compiler vectorises (timestamps: g0 is a minute or a
-        // second in nanoseconds for every difference). The divisibility test multiplies by
-        // the divisor's inverse (`ExactDivisor.divides` is `%` == 0 without a divide).
-        var first = 1
-        while first < n, values[first] == values[first - 1] { first += 1 }
-        // Safe: wrapping differences; decoding adds them back with the same wrapping.
-        var g: UInt64 = first < n ? (values[first] &- values[first - 1]).magnitude : 0
+        // Pass 1: the divisor. The gcd test uses multiplication by the divisor's inverse
+        // (`ExactDivisor.divides` is `%` == 0 without a divide instruction); it stops once the
+        // divisor is 1.
+        var g: UInt64 = 0
+        var div = ExactDivisor(1)
+        var prev = values[0]
+        for v in values {
+            // Safe: wrapping difference; decoding adds it back with the same wrapping.
+            let d = v &- prev
+            prev = v
+            if d != 0, g == 0 || !div.divides(d.magnitude) {
+                g = gcd(g, d.magnitude)
+                if g == 1 { break }
+                div = ExactDivisor(g)
+            }
+        }
+        // Pass 2: the range.
         var mn = values[0], mx = values[0]
-        var notMultiple: UInt64 = 0
-        if g > 1 {
-            let div = ExactDivisor(g)
-            var prev = values[0]
-            for v in values {
-                let d = (v &- prev).magnitude
-                prev = v
-                mn = min(mn, v); mx = max(mx, v)
-                notMultiple |= d & div.lowMask | (d &>> div.shift &* div.inverse > div.limit ? 1 : 0)
-            }
-        } else {
-            for v in values { mn = min(mn, v); mx = max(mx, v) }
-        }
-        if notMultiple != 0 {
-            // Pass 1b: the gcd of all differences, one at a time; it stops once it is 1.
-            g = 0
-            var div = ExactDivisor(1)
-            var prev = values[0]
-            for v in values {
-                let d = v &- prev
-                prev = v
-                if d != 0, g == 0 || !div.divides(d.magnitude) {
-                    g = gcd(g, d.magnitude)
-                    if g == 1 { break }
-                    div = ExactDivisor(g)
-                }
-            }
-        }
+        for v in values { mn = min(mn, v); mx = max(mx, v) }
         // A divisor of 2^63 cannot be applied to a signed delta: use 1. Nor can any divisor
         // but 1 serve a range of 2^63 or more (never prices, counts or timestamps): differences
         // then wrap, and an offset from the minimum, taken modulo 2^64, need not be a multiple
@@ -152,7 +133,7 @@ public enum IntCodec {
                                             into w: inout ByteWriter) {
         let n = values.count
         let g = div.g
-        // Pass 2: both modes' statistics: the byte width of the largest zigzag delta, and how
+        // Pass 3: both modes' statistics: the byte width of the largest zigzag delta, and how
         // many deltas and offsets fit in one byte (the tie-break). A Bool's byte is added, not a
         // branch (`? 1 : 0` compiled to one that the processor mispredicts on mixed data).
         var deltaWidth = 0
