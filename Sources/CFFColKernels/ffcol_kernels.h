@@ -87,4 +87,21 @@ static inline uint32_t ffcol_delimiters32(const uint8_t *p, uint32_t *unprintabl
 #endif
 }
 
+/// Bit i of the result is set when a[i] == b[i], for i < 32. a and b must cover 32 bytes (they
+/// may overlap).
+static inline uint32_t ffcol_equal32(const uint8_t *a, const uint8_t *b) {
+#if defined(__SSE2__)
+    uint32_t e = 0;
+    for (int h = 0; h < 2; h++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(a + 16 * h)), y = _mm_loadu_si128((const __m128i *)(b + 16 * h));
+        e |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) << (16 * h);
+    }
+    return e;
+#else
+    uint32_t e = 0;
+    for (int i = 0; i < 32; i++) if (a[i] == b[i]) e |= (uint32_t)1 << i;
+    return e;
+#endif
+}
+
 #endif

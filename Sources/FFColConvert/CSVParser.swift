@@ -217,15 +217,22 @@ public struct CSVParser {
         // most options minute bars, which hold one trade) is not parsed again.
         var f = p
         let o = try parseFloat(&p, end, field: 2)
-        var g = p
-        let c = CSVParser.repeatsField(f, p, end) ? o : try parseFloat(&p, end, field: 3)
-        if p == g { p += g - f }
-        f = g; g = p
-        let h = CSVParser.repeatsField(f, p, end) ? c : try parseFloat(&p, end, field: 4)
-        if p == g { p += g - f }
-        f = g; g = p
-        let l = CSVParser.repeatsField(f, p, end) ? h : try parseFloat(&p, end, field: 5)
-        if p == g { p += g - f }
+        let c: ParsedFloat, h: ParsedFloat, l: ParsedFloat
+        if CSVParser.repeatsThrice(f, p, end) {
+            // All four prices the same text (four in five options bars): one check.
+            c = o; h = o; l = o
+            p += 3 &* (p - f)
+        } else {
+            var g = p
+            c = CSVParser.repeatsField(f, p, end) ? o : try parseFloat(&p, end, field: 3)
+            if p == g { p += g - f }
+            f = g; g = p
+            h = CSVParser.repeatsField(f, p, end) ? c : try parseFloat(&p, end, field: 4)
+            if p == g { p += g - f }
+            f = g; g = p
+            l = CSVParser.repeatsField(f, p, end) ? h : try parseFloat(&p, end, field: 5)
+            if p == g { p += g - f }
+        }
         let ts = try parseTimestamp(&p, end)
         let n = try parseInt(&p, end, field: 7)
         // p is at the line end: \n, \r\n, or the end of the region.
@@ -262,6 +269,19 @@ public struct CSVParser {
         guard n <= 16 else { return false }
         let a1 = UnsafeRawPointer(f + 8).loadUnaligned(as: UInt64.self), b1 = UnsafeRawPointer(p + 8).loadUnaligned(as: UInt64.self)
         return a0 == b0 && UInt64(littleEndian: a1 ^ b1) & (UInt64.max &>> UInt64(128 &- 8 &* n)) == 0
+    }
+
+    /// Whether the three fields at `p` each repeat the field that started at `f` and ended, with
+    /// its comma, at `p` (n = p - f bytes): the 3n bytes at `p` equal the 3n bytes at `f`, that
+    /// is, the 4n bytes at `f` repeat with period n. One 32-byte comparison; needs n <= 10 and
+    /// 32 bytes at `p`, else false (the fields are checked one by one).
+    @inline(__always)
+    static func repeatsThrice(_ f: UnsafePointer<UInt8>, _ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> Bool {
+        let n = p - f
+        guard n <= 10, end - p >= 32 else { return false }
+        // Safe: 32 bytes remain at p, and f < p lies in the same region.
+        let equal = ffcol_equal32(f, p)
+        return ~equal & ((1 << UInt32(3 &* n)) &- 1) == 0
     }
 
     /// After a field: consume the delimiter expected after `field` (comma, or line end after the last).
