@@ -30,6 +30,19 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testEqual32EqualsTheScalarDefinition() {
+        // Two 32-byte windows of one buffer, overlapping or not, with bytes drawn from a few values
+        // so that many are equal.
+        for _ in 0..<5000 {
+            let buffer = (0..<80).map { _ in UInt8(truncatingIfNeeded: next() % 4) }
+            let a = Int(next() % 48), b = Int(next() % 48)
+            let got = buffer.withUnsafeBufferPointer { ffcol_equal32($0.baseAddress! + a, $0.baseAddress! + b) }
+            var want: UInt32 = 0
+            for i in 0..<32 where buffer[a + i] == buffer[b + i] { want |= 1 << UInt32(i) }
+            XCTAssertEqual(got, want, "a \(a) b \(b)")
+        }
+    }
+
     func testGatherPlanesEqualsTheScalarDefinition() {
         for n in 0...70 {
             let planes = (0..<4).map { _ in (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
