@@ -356,9 +356,14 @@ public struct CSVParser {
         if end - p >= 25 {
             // Safe: 25 bytes remain at p; the loads read q[0..<24] with q <= p + 1.
             var q = p
-            let neg = q.pointee == UInt8(ascii: "-")
-            if neg { q += 1 }
-            let x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
+            // The word at p, or at p + 1 after a minus sign: the first load does not wait for
+            // the sign (negative numbers are rare, so the branch is predicted).
+            var x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
+            let neg = x & 0xFF == UInt64(UInt8(ascii: "-"))
+            if neg {
+                q += 1
+                x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
+            }
             let ndx = CSVParser.nonDigits(x)
             var v: UInt64 = 0, n = 0
             if ndx != 0 {
@@ -517,9 +522,14 @@ public struct CSVParser {
             // the byte after a fraction of n2 < 8 digits is at q + n1 + 1 + n2 <= p + 16. A longer
             // fraction is read only after its own check of 17 bytes at the point.
             var q = p
-            let neg = q.pointee == UInt8(ascii: "-")
-            if neg { q += 1 }
-            let x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
+            // The word at p, or at p + 1 after a minus sign: the first load does not wait for
+            // the sign (negative numbers are rare, so the branch is predicted).
+            var x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
+            let neg = x & 0xFF == UInt64(UInt8(ascii: "-"))
+            if neg {
+                q += 1
+                x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
+            }
             let ndx = CSVParser.nonDigits(x)
             if ndx != 0 {
                 let n1 = ndx.trailingZeroBitCount >> 3
