@@ -350,7 +350,7 @@ public struct CSVParser {
     }
 
     /// An integer field. Fast path (SWAR): `[-]digits` with 1 to 19 digits and at least 25
-    /// bytes left in the region: up to three 8-byte loads, no loop; else `parseIntGeneral`.
+    /// bytes left in the region: up to four 8-byte loads (one more after a minus), no loop; else `parseIntGeneral`.
     @inline(__always)
     mutating func parseInt(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> Int64 {
         if end - p >= 25 {
@@ -512,7 +512,7 @@ public struct CSVParser {
     ///
     /// Fast path (SWAR): `[-]D[.F]` with at most 7 digits in D and 8 in F (or up to 15 when
     /// those past the 8th are zeros), followed by a comma, and at least 17 bytes left in the
-    /// region: two or three 8-byte loads, no loop. Everything else
+    /// region: a few 8-byte loads, no loop. Everything else
     /// (longer numbers, `+`, exponents, `-0`, errors) goes through `parseFloatGeneral`.
     @inline(__always)
     mutating func parseFloat(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, field: Int) throws -> ParsedFloat {
