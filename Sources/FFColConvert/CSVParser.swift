@@ -339,6 +339,18 @@ public struct CSVParser {
         return p
     }
 
+    /// The 8 bytes at `q`, or, after a minus sign, the 8 at `q + 1` (then `q` moves past the
+    /// sign), and whether there was one. The first load does not wait for the sign (negative
+    /// numbers are rare, so the branch is predicted). The caller guarantees 9 readable bytes.
+    @inline(__always)
+    static func digitsWord(_ q: inout UnsafePointer<UInt8>) -> (UInt64, Bool) {
+        // Safe: the caller checked that 9 bytes remain at q.
+        let x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
+        guard x & 0xFF == UInt64(UInt8(ascii: "-")) else { return (x, false) }
+        q += 1
+        return (UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self)), true)
+    }
+
     /// Eight ASCII digits at `p` as a number, or nil if any byte is not a digit (SWAR).
     /// Caller guarantees 8 readable bytes.
     @inline(__always)
@@ -356,14 +368,7 @@ public struct CSVParser {
         if end - p >= 25 {
             // Safe: 25 bytes remain at p; the loads read q[0..<24] with q <= p + 1.
             var q = p
-            // The word at p, or at p + 1 after a minus sign: the first load does not wait for
-            // the sign (negative numbers are rare, so the branch is predicted).
-            var x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
-            let neg = x & 0xFF == UInt64(UInt8(ascii: "-"))
-            if neg {
-                q += 1
-                x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
-            }
+            let (x, neg) = CSVParser.digitsWord(&q)
             let ndx = CSVParser.nonDigits(x)
             var v: UInt64 = 0, n = 0
             if ndx != 0 {
@@ -522,14 +527,7 @@ public struct CSVParser {
             // the byte after a fraction of n2 < 8 digits is at q + n1 + 1 + n2 <= p + 16. A longer
             // fraction is read only after its own check of 17 bytes at the point.
             var q = p
-            // The word at p, or at p + 1 after a minus sign: the first load does not wait for
-            // the sign (negative numbers are rare, so the branch is predicted).
-            var x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
-            let neg = x & 0xFF == UInt64(UInt8(ascii: "-"))
-            if neg {
-                q += 1
-                x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self))
-            }
+            let (x, neg) = CSVParser.digitsWord(&q)
             let ndx = CSVParser.nonDigits(x)
             if ndx != 0 {
                 let n1 = ndx.trailingZeroBitCount >> 3

@@ -329,8 +329,8 @@ final class ChunkEncoder {
         columns.reserveCapacity(Column.count)
         /// Column c's block from `enc`, or from price block `price`.
         func store(_ c: Int, _ e: BlockEncoding, from price: Int? = nil) -> BlockRef {
-            var b = price.map { p in priceBlocks[p].bytes.withUnsafeBytes { self.store($0, slot: 1 + c, probe: probe, into: &columnBytes[c]) } }
-                ?? enc.bytes.withUnsafeBytes { self.store($0, slot: 1 + c, probe: probe, into: &columnBytes[c]) }
+            let block = price.map { priceBlocks[$0].bytes } ?? enc.bytes
+            var b = block.withUnsafeBytes { self.store($0, slot: 1 + c, probe: probe, into: &columnBytes[c]) }
             b.encoding = e.rawValue
             return b
         }
