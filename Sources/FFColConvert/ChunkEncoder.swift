@@ -87,7 +87,7 @@ final class ChunkEncoder {
     var formatMajor: UInt16 { pageRows == nil ? 1 : FFCFormat.versionMajor }
 
     /// `pageRows` nil writes version 1 chunks (one block per column).
-    init(level: Int32, pageRows: Int? = ConvertOptions.defaultPageRows) {
+    init(level: Int32, pageRows: Int?) {
         precondition(pageRows.map { $0 > 0 } ?? true, "pages need rows")
         self.pageRows = pageRows
         // Safe: setting the level never fails (zstd clamps it); raw literals are not asked for.

@@ -24,9 +24,9 @@ public final class FFCWriter {
     public private(set) var tickers: UInt64 = 0
     private var done = false
 
-    /// `pageRows`: rows per page (format version 3), or nil for format version 1.
-    public init(path: String, zstdLevel: Int32 = ConvertOptions.defaultZstdLevel,
-                pageRows: Int? = ConvertOptions.defaultPageRows) throws {
+    /// `pageRows`: rows per page (format version 3; `ConvertOptions.defaultPageRows(for:)`
+    /// gives the dataset's), or nil for format version 1.
+    public init(path: String, zstdLevel: Int32 = ConvertOptions.defaultZstdLevel, pageRows: Int?) throws {
         self.path = path
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[..<$0]) } ?? "."

@@ -86,7 +86,7 @@ private struct ParseRun {
 
     init(dataset: Dataset, date: TradingDate, name: String) throws {
         let tmp = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-        writer = try FFCWriter(path: "\(tmp)/ffcol-stages.ffc")
+        writer = try FFCWriter(path: "\(tmp)/ffcol-stages.ffc", pageRows: ConvertOptions.defaultPageRows(for: dataset))
         chunkWriter = AsyncChunkWriter(writer: writer, chunkCapacity: 1024)
         sink = RowSink(dataset: dataset, date: date, writer: chunkWriter, targetRows: 1 << 40, fileName: name, strict: false)
         parser = CSVParser(fileName: name)

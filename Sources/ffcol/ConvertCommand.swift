@@ -54,8 +54,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Rows per chunk to aim for; chunks always hold whole tickers (whole option roots when they fit).")
     var chunkRows: Int = 16_384
 
-    @Option(help: "Rows per page within a chunk (pages hold whole tickers; one ticker is read by decompressing only the pages that hold it). 0 writes .ffc format version 1 (no pages), for readers older than version 2.")
-    var pageRows: Int = ConvertOptions.defaultPageRows
+    @Option(help: "Rows per page within a chunk (pages hold whole tickers; one ticker is read by decompressing only the pages that hold it). Default: \(ConvertOptions.defaultPageRows(for: .stocksMinute)) for stocks, \(ConvertOptions.defaultPageRows(for: .optionsMinute)) for options (a contract has a few bars a day). 0 writes .ffc format version 1 (no pages), for readers older than version 2.")
+    var pageRows: Int?
 
     @Option(help: "zstd compression level (1-19). Higher levels compress flat files little better and convert slower.")
     var zstdLevel: Int32 = ConvertOptions.defaultZstdLevel
@@ -75,7 +75,7 @@ struct ConvertCommand: ParsableCommand {
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if chunkRows < 1 { throw ValidationError("--chunk-rows must be at least 1") }
-        if pageRows < 0 { throw ValidationError("--page-rows must be at least 1, or 0 for format version 1") }
+        if let p = pageRows, p < 0 { throw ValidationError("--page-rows must be at least 1, or 0 for format version 1") }
         if !ConvertOptions.zstdLevels.contains(zstdLevel) { throw ValidationError("--zstd-level must be between \(ConvertOptions.zstdLevels.lowerBound) and \(ConvertOptions.zstdLevels.upperBound)") }
         if date != nil && inputs.count > 1 { throw ValidationError("--date applies to a single input; name one file") }
         if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be read only once") }
@@ -96,7 +96,7 @@ struct ConvertCommand: ParsableCommand {
         var base = ConvertOptions(outRoot: root)
         base.dataset = dataset; base.date = date
         base.targetChunkRows = chunkRows; base.zstdLevel = zstdLevel; base.strict = strict
-        base.pageRows = pageRows == 0 ? nil : pageRows
+        base.pageRows = pageRows.map { $0 == 0 ? .formatVersion1 : .rows($0) } ?? .datasetDefault
         base.inflate = inflate
         if files.contains("-"), dataset == nil || date == nil {
             throw Failure("ffcol convert: stdin (-) needs --dataset and --date")

@@ -179,7 +179,7 @@ final class DecimalFormTests: XCTestCase {
     /// Columns of random parsed values: `floatForm` gives what decimalize gives on the Doubles.
     func testFloatFormMatchesDecimalize() throws {
         var g = MiniCSV(seed: 12)
-        let enc = ChunkEncoder(level: 1)
+        let enc = ChunkEncoder(level: 1, pageRows: 2048)
         for round in 0..<2000 {
             let n = 1 + g.below(round % 3 == 0 ? 4 : 300)
             // Columns of one "kind" (so that most share a decimal form), with some outliers.
@@ -203,7 +203,7 @@ final class DecimalFormTests: XCTestCase {
     /// the largest scale would reach 10^15 (spreads 1 to 5: the constant-factor loop and the
     /// checked one), and both signs.
     func testFloatFormRescaleLimits() {
-        let enc = ChunkEncoder(level: 1)
+        let enc = ChunkEncoder(level: 1, pageRows: 2048)
         for spread in 1...5 {
             for kmin in [0, 2] {
                 var limit: Int64 = 1

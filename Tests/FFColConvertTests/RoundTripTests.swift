@@ -77,6 +77,44 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(f.provenance("duplicate_timestamps"), "2")
     }
 
+    /// Rows of every page of every chunk.
+    func pageRowCounts(_ f: FFCFile) throws -> [Int] {
+        var counts: [Int] = []
+        for i in 0..<f.chunkCount {
+            let t = try XCTUnwrap(try f.pageTable(i))
+            counts += (0..<t.count).map { t.rows($0).count }
+        }
+        return counts
+    }
+
+    /// Pages of at most 8,192 rows for options and 2,048 for stocks unless told otherwise
+    /// (`ConvertOptions.defaultPageRows(for:)`); the rows read back the same either way.
+    func testPageRowsDependOnTheDataset() throws {
+        let dir = tempDir(self)
+        var g = MiniCSV(seed: 8)
+        let contracts = (0..<4000).map { "O:SPY251017C00\(String(100_000 + $0 * 5).dropFirst())" }
+        let options = g.csv(tickers: contracts, perTicker: 8)
+        let stocks = g.csv(tickers: (0..<40).map { "T\($0)" }, perTicker: 900)
+        for (name, csv, dataset, pageRows, limit) in [("options", options, Dataset.optionsMinute, PageRows.datasetDefault, 8192),
+                                                     ("options-4096", options, .optionsMinute, .rows(4096), 4096),
+                                                     ("stocks", stocks, .stocksMinute, .datasetDefault, 2048)] {
+            let r = try convertBytes(csv, root: "\(dir)/\(name)", dataset: dataset, pageRows: pageRows)
+            let f = try FFCFile(path: r.output)
+            try f.verify()
+            let counts = try pageRowCounts(f)
+            XCTAssertEqual(counts.reduce(0, +), f.rowCount, name)
+            // No ticker here has more rows than a page holds.
+            XCTAssertLessThanOrEqual(counts.max() ?? 0, limit, name)
+            // Pages are filled to near the limit (a page ends before the ticker that would
+            // take it past the limit, or at the end of its chunk).
+            XCTAssertGreaterThan(counts.max() ?? 0, limit - 1000, name)
+            let want = sortedRef(referenceRows(csv))
+            XCTAssertEqual(try readAll(f), want, name)
+        }
+        XCTAssertEqual(ConvertOptions.defaultPageRows(for: .optionsDay), 8192)
+        XCTAssertEqual(ConvertOptions.defaultPageRows(for: .stocksDay), 2048)
+    }
+
     func testOptionsUnderlyingLookup() throws {
         let contracts = ["O:AAPL251017C00150000", "O:AAPL251017P00150000", "O:AAPL1251017C00150000", "O:AAPLW251017C00150000",
                          "O:F251017C00012000", "O:SPY251017C00600000", "O:SPXW251017C06000000", "O:A251017C00100000"]

@@ -187,8 +187,10 @@ struct MiniCSV {
 @discardableResult
 func convertBytes(_ bytes: [UInt8], root: String, dataset: Dataset = .stocksMinute, date: String = "2025-09-29",
                   name: String = "input.csv", chunkRows: Int = 16_384, blockSize: Int = 1 << 20, piece: Int = 1 << 20,
-                  strict: Bool = false, inflate: InflateBackend = .preferred) throws -> ConvertResult {
+                  strict: Bool = false, inflate: InflateBackend = .preferred,
+                  pageRows: PageRows = .datasetDefault) throws -> ConvertResult {
     var o = ConvertOptions(outRoot: root)
+    o.pageRows = pageRows
     o.dataset = dataset
     o.date = TradingDate(date)!
     o.targetChunkRows = chunkRows

@@ -14,7 +14,7 @@ final class WriterConcurrencyTests: XCTestCase {
     func testWritersCreatedOnManyThreadsGetDistinctTemporaryNames() throws {
         let root = tempDir(self)
         let names = parallelMap(count: 200, threads: 4) { i -> String? in
-            guard let w = try? FFCWriter(path: "\(root)/d\(i % 7)/2025-09-29.ffc") else { return nil }
+            guard let w = try? FFCWriter(path: "\(root)/d\(i % 7)/2025-09-29.ffc", pageRows: 2048) else { return nil }
             defer { w.abort() }
             return w.tempPath
         }

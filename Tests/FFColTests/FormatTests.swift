@@ -32,7 +32,7 @@ final class FormatTests: XCTestCase {
         o.dataset = .stocksMinute
         o.date = TradingDate("2025-09-29")
         o.targetChunkRows = 300
-        o.pageRows = pageRows
+        o.pageRows = pageRows.map { .rows($0) } ?? .formatVersion1
         return try Converter.convert(source: MemorySource(Array(csv.utf8), name: "t.csv"), options: o).output
     }
 
