@@ -21,7 +21,7 @@ public struct StageCounts: Sendable, Equatable {
 public enum ConvertStages {
     /// Stage 1: inflates the whole source (or copies it, for plain CSV) into one buffer of
     /// `blockSize` bytes, block after block, on the calling thread. Returns the CSV byte count.
-    public static func inflate(source: ByteSource, blockSize: Int = 1 << 20,
+    public static func inflate(source: ByteSource, blockSize: Int = ConvertOptions.defaultBlockSize,
                                backend: InflateBackend = .preferred) throws -> UInt64 {
         let inflater = InflateStream(source: source, backend: backend)
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, blockSize), alignment: 64)
@@ -34,7 +34,7 @@ public enum ConvertStages {
     /// bytes, into the converter's row sink (order and date checks, column arrays). No
     /// encoding, compression or I/O.
     public static func parse(csv: UnsafeRawBufferPointer, dataset: Dataset, date: TradingDate,
-                             blockSize: Int = 1 << 20) throws -> StageCounts {
+                             blockSize: Int = ConvertOptions.defaultBlockSize) throws -> StageCounts {
         var run = try ParseRun(dataset: dataset, date: date, name: "<memory>")
         defer { run.close() }
         var off = 0
@@ -52,7 +52,7 @@ public enum ConvertStages {
     /// for zlib or a source that may wait), at most 4 blocks of `blockSize` in flight, parsing
     /// on the calling thread; then nothing more.
     public static func inflateAndParse(source: ByteSource, dataset: Dataset, date: TradingDate,
-                                       blockSize: Int = 1 << 20) throws -> StageCounts {
+                                       blockSize: Int = ConvertOptions.defaultBlockSize) throws -> StageCounts {
         var run = try ParseRun(dataset: dataset, date: date, name: source.name)
         defer { run.close() }
         let inflater = InflateStream(source: source)
