@@ -25,9 +25,9 @@ public struct ConvertOptions: Sendable {
     /// Pages of at most 2,048 rows for stocks: a stocks minute ticker has up to ~1,000 bars a
     /// day, so one ticker decompresses one or two small pages. 8,192 for options: a contract
     /// has a few bars a day (about 5 on average), a page of 2,048 rows already holds hundreds
-    /// of contracts, and options are mostly read by underlying, many contracts in a row; 4
-    /// times fewer zstd frames make the conversion of an options minute day ~7% faster and
-    /// its file ~7% smaller (docs/PERFORMANCE.md).
+    /// of contracts, and options are mostly read by underlying, many contracts in a row. With
+    /// 4 times fewer zstd frames, an options minute day converts with 4-9% less CPU into a file
+    /// 7% smaller; one contract read cold takes ~60 µs more (docs/PERFORMANCE.md).
     public static func defaultPageRows(for dataset: Dataset) -> Int { dataset.isOptions ? 8192 : 2048 }
     public var zstdLevel: Int32 = ConvertOptions.defaultZstdLevel
     /// The zstd level convert and ingest use unless told otherwise, and the levels they accept.
